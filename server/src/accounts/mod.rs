@@ -1,0 +1,245 @@
+//! Accounts and their credentials: the only code that writes a password.
+//!
+//! A user's credentials live in three stores: the Argon2id hash (web), the PBKDF2 hash
+//! (Anki), and the host keys Anki clients hold. [`change_password`] is the one function
+//! that changes a password, for adminctl, the account page and the emailed reset alike;
+//! it rewrites all three in one transaction. Everything here is blocking and independent
+//! of HTTP, so adminctl links it directly and the server calls it off the async workers.
+
+mod hashing;
+mod host_keys;
+mod password;
+
+use std::fmt;
+
+use secrecy::SecretString;
+
+use crate::clock;
+use crate::store::{
+    AuditEntry, CredentialUpdate, NewSyncKey, NewUser, Store, StoreError, SyncKeyOwner, User,
+};
+
+pub use hashing::{HashingLimiter, HashingTaskFailed};
+pub use host_keys::{digest, HostKey};
+pub use password::{
+    exceeds_max_length, hash_anki_password, hash_web_password, verify_anki_password,
+    verify_web_password, HashingError, PasswordPolicy, PasswordRejected,
+    DEFAULT_MIN_PASSWORD_CHARS, LOWEST_MIN_PASSWORD_CHARS, MAX_PASSWORD_BYTES,
+    MAX_PASSWORD_CHARS,
+};
+
+/// How many host keys (devices) one user keeps; a login past it drops the least recently
+/// used key.
+pub const DEFAULT_MAX_HOST_KEYS_PER_USER: u32 = 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{0}")]
+    PasswordRejected(#[from] PasswordRejected),
+    #[error("invalid username: {0}")]
+    InvalidUsername(&'static str),
+    #[error("invalid email address")]
+    InvalidEmail,
+    #[error("no such user")]
+    UnknownUser,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hashing(#[from] HashingError),
+}
+
+/// Who made a change, as written to the audit log. Never carries a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// An operator process: adminctl, or the server binary's `reset-password`.
+    Admin { uid: u32, pid: u32, tool: String },
+    /// A request from the network.
+    Remote { ip: String },
+    /// The server itself.
+    Server,
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::Admin { uid, pid, tool } => write!(f, "admin uid={uid} pid={pid} via {tool}"),
+            Actor::Remote { ip } => write!(f, "ip={ip}"),
+            Actor::Server => f.write_str("server"),
+        }
+    }
+}
+
+fn audit(actor: &Actor, action: &str, user_id: Option<i64>, detail: String) -> AuditEntry {
+    AuditEntry {
+        at: clock::now(),
+        actor: actor.to_string(),
+        action: action.into(),
+        user_id,
+        detail,
+    }
+}
+
+/// A new account as an operator or an import describes it.
+pub struct NewAccount {
+    pub username: String,
+    pub email: String,
+    pub is_admin: bool,
+    pub password: SecretString,
+}
+
+/// Validates and creates a user with both password hashes.
+pub fn create_user(
+    store: &dyn Store,
+    policy: &PasswordPolicy,
+    account: NewAccount,
+    actor: &Actor,
+) -> Result<User, AccountError> {
+    let username = validate_username(&account.username)?;
+    let email = normalise_email(&account.email)?;
+    policy.check(&account.password)?;
+    let new_user = NewUser {
+        id: crate::store::new_id(),
+        username: username.to_string(),
+        email: email.clone(),
+        password_hash: hash_web_password(&account.password)?,
+        pbkdf2_hash: hash_anki_password(&account.password)?,
+        is_admin: account.is_admin,
+        now: clock::now(),
+    };
+    let entry = audit(
+        actor,
+        "user.create",
+        Some(new_user.id),
+        format!("username={username} email={email} admin={}", account.is_admin),
+    );
+    Ok(store.create_user(&new_user, &entry)?)
+}
+
+/// The outcome of a password change: what the running server needs to be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordChanged {
+    pub user_id: i64,
+    pub credential_generation: i64,
+}
+
+/// Changes a user's password everywhere at once: in one transaction, both hashes are
+/// rewritten, every host key, web session and reset token is deleted, the credential
+/// generation is bumped and the change is audited. The caller then tells the running
+/// server (control socket `RefreshUser`, or in-process) to drop its cached keys.
+pub fn change_password(
+    store: &dyn Store,
+    policy: &PasswordPolicy,
+    user_id: i64,
+    new_password: &SecretString,
+    actor: &Actor,
+    reason: &str,
+) -> Result<PasswordChanged, AccountError> {
+    policy.check(new_password)?;
+    let update = CredentialUpdate {
+        user_id,
+        password_hash: hash_web_password(new_password)?,
+        pbkdf2_hash: hash_anki_password(new_password)?,
+        now: clock::now(),
+    };
+    let entry = audit(actor, "password.change", Some(user_id), reason.to_string());
+    let generation = store
+        .replace_credentials(&update, &entry)
+        .map_err(|e| match e {
+            StoreError::UnknownUser => AccountError::UnknownUser,
+            other => AccountError::Store(other),
+        })?;
+    Ok(PasswordChanged {
+        user_id,
+        credential_generation: generation,
+    })
+}
+
+/// Checks an Anki login (username or email, and password). Unknown and disabled users are
+/// verified against a dummy hash, so every failure costs the same.
+pub fn verify_anki_login(
+    store: &dyn Store,
+    login: &str,
+    password: &SecretString,
+) -> Result<Option<User>, StoreError> {
+    let user = store.find_user(login)?.filter(|u| !u.disabled);
+    let hash = user.as_ref().map(|u| u.pbkdf2_hash.as_str());
+    Ok(verify_anki_password(hash, password).then_some(user).flatten())
+}
+
+/// A key minted at login, with the keys it pushed out of the user's bound.
+pub struct MintedHostKey {
+    pub key: HostKey,
+    pub owner: SyncKeyOwner,
+    pub evicted_digests: Vec<String>,
+}
+
+/// Mints and stores a host key for a verified user.
+pub fn mint_host_key(
+    store: &dyn Store,
+    user: &User,
+    client_version: &str,
+    max_per_user: u32,
+) -> Result<MintedHostKey, StoreError> {
+    let key = HostKey::mint();
+    let digest = key.digest();
+    let evicted_digests = store.insert_sync_key(
+        &NewSyncKey {
+            digest: digest.clone(),
+            user_id: user.id,
+            client_version: client_version.chars().take(100).collect(),
+            legacy: false,
+            now: clock::now(),
+        },
+        max_per_user,
+    )?;
+    Ok(MintedHostKey {
+        key,
+        owner: SyncKeyOwner {
+            digest,
+            user_id: user.id,
+            username: user.username.clone(),
+            credential_generation: user.credential_generation,
+            user_created_at: user.created_at,
+        },
+        evicted_digests,
+    })
+}
+
+/// Usernames are Anki login names: 1 to 64 characters, no colon (the official server's
+/// `SYNC_USERn=user:pass` splits on the first one), no control characters, no surrounding
+/// white space, and not shaped like an email (emails find users too).
+pub fn validate_username(username: &str) -> Result<&str, AccountError> {
+    let invalid = AccountError::InvalidUsername;
+    if username.is_empty() || username.chars().count() > 64 {
+        return Err(invalid("it must be 1 to 64 characters"));
+    }
+    if username.trim() != username {
+        return Err(invalid("it must not start or end with white space"));
+    }
+    if username.contains(':') || username.contains('@') {
+        return Err(invalid("it must not contain ':' or '@'"));
+    }
+    if username.chars().any(char::is_control) {
+        return Err(invalid("it must not contain control characters"));
+    }
+    Ok(username)
+}
+
+/// Lower-cases and sanity-checks an email address (one '@', something on each side, a dot
+/// in the domain, no white space, at most 254 characters).
+pub fn normalise_email(email: &str) -> Result<String, AccountError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(email.split_once('@'), Some((local, domain))
+            if !local.is_empty() && domain.contains('.') && !domain.contains('@')
+               && !domain.starts_with('.') && !domain.ends_with('.'));
+    if valid {
+        Ok(email)
+    } else {
+        Err(AccountError::InvalidEmail)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,203 @@
+//! Accounts against a real SQLite file in a temp dir.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::store::{self, Store};
+
+fn fresh_store() -> (tempfile::TempDir, Arc<dyn Store>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = store::open(None, dir.path()).expect("open store");
+    (dir, store)
+}
+
+fn secret(s: &str) -> SecretString {
+    SecretString::from(s)
+}
+
+fn admin() -> Actor {
+    Actor::Admin {
+        uid: 0,
+        pid: 1,
+        tool: "test".into(),
+    }
+}
+
+fn add_alice(store: &dyn Store) -> User {
+    create_user(
+        store,
+        &PasswordPolicy::default(),
+        NewAccount {
+            username: "alice".into(),
+            email: "Alice@Example.com".into(),
+            is_admin: false,
+            password: secret("alice-password-1"),
+        },
+        &admin(),
+    )
+    .expect("create alice")
+}
+
+#[test]
+fn created_user_logs_in_by_username_or_email() {
+    let (_dir, store) = fresh_store();
+    let alice = add_alice(&*store);
+    assert_eq!(alice.email, "alice@example.com");
+    let pw = secret("alice-password-1");
+    for login in ["alice", "alice@example.com", "ALICE@example.com"] {
+        let found = verify_anki_login(&*store, login, &pw).expect("verify");
+        assert_eq!(found.map(|u| u.id), Some(alice.id), "login as {login}");
+    }
+    assert!(verify_anki_login(&*store, "alice", &secret("wrong-password-1"))
+        .expect("verify")
+        .is_none());
+    assert!(verify_anki_login(&*store, "nobody", &pw).expect("verify").is_none());
+}
+
+#[test]
+fn duplicate_usernames_and_emails_are_refused() {
+    let (_dir, store) = fresh_store();
+    add_alice(&*store);
+    let again = create_user(
+        &*store,
+        &PasswordPolicy::default(),
+        NewAccount {
+            username: "alice2".into(),
+            email: "ALICE@example.com".into(),
+            is_admin: false,
+            password: secret("alice-password-1"),
+        },
+        &admin(),
+    );
+    assert!(matches!(again, Err(AccountError::Store(StoreError::Conflict(_)))));
+}
+
+#[test]
+fn change_password_rewrites_both_hashes_and_revokes_keys() {
+    let (_dir, store) = fresh_store();
+    let alice = add_alice(&*store);
+    let minted = mint_host_key(&*store, &alice, "test", 20).expect("mint");
+    assert!(store
+        .use_sync_key(&minted.key.digest(), 1)
+        .expect("lookup")
+        .is_some());
+
+    let changed = change_password(
+        &*store,
+        &PasswordPolicy::default(),
+        alice.id,
+        &secret("alice-password-2"),
+        &admin(),
+        "test",
+    )
+    .expect("change");
+    assert_eq!(changed.credential_generation, alice.credential_generation + 1);
+
+    assert!(store
+        .use_sync_key(&minted.key.digest(), 2)
+        .expect("lookup")
+        .is_none());
+    let after = store.user_by_id(alice.id).expect("load").expect("exists");
+    assert!(verify_web_password(
+        Some(&after.password_hash),
+        &secret("alice-password-2")
+    ));
+    assert!(verify_anki_login(&*store, "alice", &secret("alice-password-1"))
+        .expect("verify")
+        .is_none());
+    assert!(verify_anki_login(&*store, "alice", &secret("alice-password-2"))
+        .expect("verify")
+        .is_some());
+    let audit = store.recent_audit(1).expect("audit");
+    assert_eq!(audit[0].action, "password.change");
+    assert!(!audit[0].detail.contains("alice-password-2"));
+}
+
+#[test]
+fn change_password_refuses_weak_passwords_and_unknown_users_without_writing() {
+    let (_dir, store) = fresh_store();
+    let alice = add_alice(&*store);
+    let weak = change_password(
+        &*store,
+        &PasswordPolicy::default(),
+        alice.id,
+        &secret("short"),
+        &admin(),
+        "test",
+    );
+    assert!(matches!(weak, Err(AccountError::PasswordRejected(_))));
+    let unknown = change_password(
+        &*store,
+        &PasswordPolicy::default(),
+        alice.id + 1,
+        &secret("alice-password-2"),
+        &admin(),
+        "test",
+    );
+    assert!(matches!(unknown, Err(AccountError::UnknownUser)));
+    let after = store.user_by_id(alice.id).expect("load").expect("exists");
+    assert_eq!(after.credential_generation, alice.credential_generation);
+}
+
+#[test]
+fn host_keys_per_user_are_bounded_by_least_recent_use() {
+    let (_dir, store) = fresh_store();
+    let alice = add_alice(&*store);
+    let first = mint_host_key(&*store, &alice, "a", 2).expect("mint");
+    let second = mint_host_key(&*store, &alice, "b", 2).expect("mint");
+    // Use the first key later than the second was created: the second is now the LRU.
+    store
+        .use_sync_key(&first.key.digest(), i64::MAX / 2)
+        .expect("use");
+    let third = mint_host_key(&*store, &alice, "c", 2).expect("mint");
+    assert_eq!(third.evicted_digests, vec![second.key.digest()]);
+    assert!(store.use_sync_key(&second.key.digest(), 1).expect("use").is_none());
+    assert!(store.use_sync_key(&first.key.digest(), 1).expect("use").is_some());
+}
+
+#[test]
+fn disabled_users_cannot_log_in_or_use_keys() {
+    let (_dir, store) = fresh_store();
+    let alice = add_alice(&*store);
+    let minted = mint_host_key(&*store, &alice, "a", 20).expect("mint");
+    let entry = AuditEntry {
+        at: 1,
+        actor: "test".into(),
+        action: "user.disable".into(),
+        user_id: Some(alice.id),
+        detail: String::new(),
+    };
+    assert!(store.set_user_disabled(alice.id, true, &entry).expect("disable"));
+    assert!(verify_anki_login(&*store, "alice", &secret("alice-password-1"))
+        .expect("verify")
+        .is_none());
+    assert!(store.use_sync_key(&minted.key.digest(), 1).expect("use").is_none());
+}
+
+#[test]
+fn usernames_and_emails_are_validated() {
+    assert!(validate_username("alice").is_ok());
+    for bad in ["", " alice", "al:ice", "al@ice", "a\u{7}"] {
+        assert!(validate_username(bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(normalise_email(" Bob@Example.ORG ").ok().as_deref(), Some("bob@example.org"));
+    for bad in ["bob", "bob@", "@x.org", "bob@x", "b ob@x.org", "a@b@c.org"] {
+        assert!(normalise_email(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn reopening_keeps_the_instance_id_and_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = store::open(None, dir.path()).expect("open").identity().clone();
+    let second = store::open(None, dir.path()).expect("reopen").identity().clone();
+    assert_eq!(first, second);
+    let conn = r2d2_sqlite::rusqlite::Connection::open(dir.path().join("accounts.sqlite3"))
+        .expect("raw open");
+    conn.execute("UPDATE instance SET schema_version = 99", [])
+        .expect("bump");
+    assert!(matches!(
+        store::open(None, dir.path()),
+        Err(StoreError::SchemaTooNew { found: 99, .. })
+    ));
+}

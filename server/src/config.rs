@@ -1,0 +1,270 @@
+//! Typed configuration, parsed once: command-line flags, then environment variables, then
+//! an optional TOML file, then built-in defaults. The server and adminctl share
+//! [`GlobalOptions`] so both find the same database and socket the same way.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::accounts::{PasswordPolicy, DEFAULT_MAX_HOST_KEYS_PER_USER, DEFAULT_MIN_PASSWORD_CHARS};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "data";
+pub const CONTROL_SOCKET_NAME: &str = "control.sock";
+
+/// Where the database and the control socket are: the same flags and environment
+/// variables for the server and for adminctl.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GlobalOptions {
+    /// Data directory: the embedded SQLite database, collections, and the control socket
+    /// [default: ./data]
+    #[arg(long, env = "FLASHCARD_FLOW_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Account database: sqlite:///path/file.sqlite3 [default: <data-dir>/accounts.sqlite3]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Control socket of the running server [default: <data-dir>/control.sock]
+    #[arg(
+        long,
+        env = "FLASHCARD_FLOW_CONTROL_SOCKET",
+        global = true,
+        value_name = "PATH"
+    )]
+    pub control_socket: Option<PathBuf>,
+    /// TOML configuration file; flags and environment variables override it
+    #[arg(long, env = "FLASHCARD_FLOW_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The server's own flags on top of [`GlobalOptions`].
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServerOptions {
+    /// Address for HTTP (Anki sync and the web UI) [default: 127.0.0.1:8080]
+    #[arg(long, env = "FLASHCARD_FLOW_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Log filter, e.g. `info` or `flashcard_flow_server=debug` [default: info]
+    #[arg(long, env = "FLASHCARD_FLOW_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+}
+
+/// The optional TOML file. Unknown keys are an error, so a typo is not silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    control_socket: Option<PathBuf>,
+    /// A group whose members may use the control socket (mode 0660 instead of 0600).
+    control_socket_group: Option<String>,
+    log: Option<String>,
+    min_password_length: Option<usize>,
+    max_host_keys_per_user: Option<u32>,
+    shutdown_timeout_secs: Option<u64>,
+}
+
+/// A database URL; its `Debug` hides any password in it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
+/// `scheme://user:secret@host/db` -> `scheme://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Option<DatabaseUrl>,
+    pub control_socket: PathBuf,
+    pub control_socket_group: Option<String>,
+    pub log_filter: String,
+    pub password_policy: PasswordPolicy,
+    pub max_host_keys_per_user: u32,
+    /// How long running requests get to finish after SIGTERM/SIGINT.
+    pub shutdown_timeout: Duration,
+    pub hashing_concurrency: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("cannot determine the current directory: {0}")]
+    CurrentDir(std::io::Error),
+}
+
+impl Config {
+    /// Resolves flags and environment (already merged by clap) over the config file over
+    /// the defaults. Relative paths are made absolute against the current directory.
+    pub fn resolve(global: &GlobalOptions, server: &ServerOptions) -> Result<Config, ConfigError> {
+        let file = match &global.config {
+            Some(path) => read_config_file(path)?,
+            None => ConfigFile::default(),
+        };
+        let data_dir = absolute(
+            &global
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+        )?;
+        let control_socket = match global.control_socket.clone().or(file.control_socket) {
+            Some(path) => absolute(&path)?,
+            None => data_dir.join(CONTROL_SOCKET_NAME),
+        };
+        let default_listen: SocketAddr = DEFAULT_LISTEN
+            .parse()
+            .expect("the default listen address is a valid socket address");
+        Ok(Config {
+            listen: server.listen.or(file.listen).unwrap_or(default_listen),
+            database_url: global
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .filter(|u| !u.is_empty())
+                .map(DatabaseUrl),
+            control_socket,
+            control_socket_group: file.control_socket_group,
+            log_filter: server.log.clone().or(file.log).unwrap_or_else(|| "info".into()),
+            password_policy: PasswordPolicy::with_min_chars(
+                file.min_password_length.unwrap_or(DEFAULT_MIN_PASSWORD_CHARS),
+            ),
+            max_host_keys_per_user: file
+                .max_host_keys_per_user
+                .unwrap_or(DEFAULT_MAX_HOST_KEYS_PER_USER)
+                .max(1),
+            shutdown_timeout: Duration::from_secs(file.shutdown_timeout_secs.unwrap_or(30)),
+            hashing_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            data_dir,
+        })
+    }
+
+    /// A configuration for tests and embedding: everything under `data_dir`, port 0.
+    pub fn for_data_dir(data_dir: &Path) -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.to_path_buf(),
+            database_url: None,
+            control_socket: data_dir.join(CONTROL_SOCKET_NAME),
+            control_socket_group: None,
+            log_filter: "info".into(),
+            password_policy: PasswordPolicy::default(),
+            max_host_keys_per_user: DEFAULT_MAX_HOST_KEYS_PER_USER,
+            shutdown_timeout: Duration::from_secs(30),
+            hashing_concurrency: 2,
+        }
+    }
+
+    pub fn database_url(&self) -> Option<&str> {
+        self.database_url.as_ref().map(DatabaseUrl::expose)
+    }
+}
+
+/// Makes a path absolute against the current directory, dropping `.` components.
+fn absolute(path: &Path) -> Result<PathBuf, ConfigError> {
+    std::path::absolute(path).map_err(ConfigError::CurrentDir)
+}
+
+fn read_config_file(path: &Path) -> Result<ConfigFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_sqlite_in_data_and_loopback_8080() {
+        let config = Config::resolve(&GlobalOptions::default(), &ServerOptions::default())
+            .expect("resolve");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert!(config.data_dir.ends_with("data"));
+        assert_eq!(config.control_socket, config.data_dir.join("control.sock"));
+        assert!(config.database_url.is_none());
+    }
+
+    #[test]
+    fn flags_override_the_file_and_the_file_overrides_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("ff.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/ff\"\nmin_password_length = 10\n",
+        )
+        .expect("write");
+        let global = GlobalOptions {
+            config: Some(file),
+            data_dir: Some("/override".into()),
+            ..Default::default()
+        };
+        let config = Config::resolve(&global, &ServerOptions::default()).expect("resolve");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(config.data_dir, PathBuf::from("/override"));
+        assert_eq!(config.password_policy.min_chars, 10);
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("ff.toml");
+        std::fs::write(&file, "lisen = \"x\"\n").expect("write");
+        let global = GlobalOptions {
+            config: Some(file),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Config::resolve(&global, &ServerOptions::default()),
+            Err(ConfigError::Parse { .. })
+        ));
+    }
+
+    #[test]
+    fn database_url_debug_hides_the_password() {
+        let url = DatabaseUrl("postgres://ff:hunter2@db/ff".into());
+        assert_eq!(format!("{url:?}"), "postgres://ff:***@db/ff");
+    }
+}

@@ -1,0 +1,40 @@
+//! The HTTP surface: routes, and the layers every request passes through.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::state::AppState;
+use crate::sync;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/sync/{method}", post(sync::collection_method))
+        .with_state(state)
+        .layer(
+            TraceLayer::new_for_http()
+                // One span per request with the method and the path only: query strings
+                // and headers (host keys, reset tokens) never reach the log.
+                .make_span_with(|request: &Request<Body>| {
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                    )
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}
+
+/// `GET /health`: 200 with an empty body once the server serves (the official server's
+/// contract, used by container health checks).
+async fn health() -> StatusCode {
+    StatusCode::OK
+}

@@ -1,0 +1,150 @@
+//! flashcard-flow: a self-hosted Anki sync and account server.
+//!
+//! [`Server::bind`] opens the account database and binds HTTP and the control socket;
+//! [`Server::run`] serves until the shutdown future resolves. `main` passes the signal,
+//! tests pass whatever they like. `accounts` and `store` do not depend on HTTP: adminctl
+//! links them to write credentials with exactly the server's hashing and SQL.
+
+pub mod accounts;
+pub mod admin;
+pub mod clock;
+pub mod config;
+pub mod control;
+pub mod http;
+pub mod shutdown;
+pub mod state;
+pub mod store;
+pub mod sync;
+pub mod telemetry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::{TcpListener, UnixListener};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    ControlSocket(#[from] control::BindError),
+    #[error("startup task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// A server with its database open and its sockets bound, ready to run.
+pub struct Server {
+    state: Arc<AppState>,
+    http: TcpListener,
+    control: UnixListener,
+}
+
+impl Server {
+    /// Opens the database, fills the host-key cache and binds both sockets, so a caller
+    /// knows the server can serve before it is spawned.
+    pub async fn bind(config: Config) -> Result<Server, StartError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let url = config.database_url().map(str::to_string);
+        let data_dir = config.data_dir.clone();
+        let (store, keys) = tokio::task::spawn_blocking(move || {
+            let store = store::open(url.as_deref(), &data_dir)?;
+            let keys = store.all_sync_keys()?;
+            Ok::<_, store::StoreError>((store, keys))
+        })
+        .await??;
+        let http = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let control = control::bind(
+            &config.control_socket,
+            config.control_socket_group.as_deref(),
+        )?;
+        let state = Arc::new(AppState::new(config, store));
+        state.host_keys.fill(keys);
+        Ok(Server {
+            state,
+            http,
+            control,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.http.local_addr()
+    }
+
+    pub fn state(&self) -> Arc<AppState> {
+        Arc::clone(&self.state)
+    }
+
+    /// Serves HTTP and the control socket until `shutdown` resolves, then stops
+    /// accepting, gives running requests up to the configured bound, and removes the
+    /// control socket file.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        let Server {
+            state,
+            http,
+            control,
+        } = self;
+        let stop = CancellationToken::new();
+        let control_task = tokio::spawn(control::serve(
+            control,
+            state.config.control_socket.clone(),
+            Arc::clone(&state),
+            stop.clone(),
+        ));
+        let identity = state.store.identity().clone();
+        tracing::info!(
+            listen = %http.local_addr().map_or_else(|e| e.to_string(), |a| a.to_string()),
+            control_socket = %state.config.control_socket.display(),
+            database = %identity.engine,
+            location = %identity.location,
+            "flashcard-flow-server ready"
+        );
+        let grace = state.config.shutdown_timeout;
+        let app = http::router(Arc::clone(&state));
+        let trigger = stop.clone();
+        let serve = axum::serve(http, app).with_graceful_shutdown(async move {
+            shutdown.await;
+            trigger.cancel();
+        });
+        let stopped = stop.clone();
+        tokio::select! {
+            result = serve => {
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "http server failed");
+                }
+            }
+            () = async move {
+                stopped.cancelled().await;
+                tokio::time::sleep(grace).await;
+            } => tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the shutdown bound; exiting"),
+        }
+        stop.cancel();
+        if let Err(e) = control_task.await {
+            tracing::warn!(error = %e, "control socket task failed");
+        }
+        tracing::info!("stopped");
+    }
+}

@@ -1,0 +1,67 @@
+//! What every request handler and the control socket share.
+
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::accounts::HashingLimiter;
+use crate::config::Config;
+use crate::store::{Store, StoreError};
+use crate::sync::HostKeyCache;
+
+pub struct AppState {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub host_keys: HostKeyCache,
+    pub hashing: HashingLimiter,
+    pub started: Instant,
+    /// Normal syncs in progress (reported by `Status`).
+    pub active_syncs: AtomicU32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlockingError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("blocking task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+        AppState {
+            hashing: HashingLimiter::new(config.hashing_concurrency),
+            config,
+            store,
+            host_keys: HostKeyCache::default(),
+            started: Instant::now(),
+            active_syncs: AtomicU32::new(0),
+        }
+    }
+
+    /// Runs a store call on the blocking pool, never on an async worker.
+    pub async fn with_store<T, F>(&self, f: F) -> Result<T, BlockingError>
+    where
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        Ok(tokio::task::spawn_blocking(move || f(&*store)).await??)
+    }
+
+    /// Applies a credential change made elsewhere (or in-process): reloads the user and
+    /// evicts cached keys older than `credential_generation`, or all of them if the user
+    /// is gone or disabled. Returns how many keys were evicted.
+    pub async fn refresh_user(
+        &self,
+        user_id: i64,
+        credential_generation: i64,
+    ) -> Result<u32, BlockingError> {
+        let user = self.with_store(move |s| s.user_by_id(user_id)).await?;
+        let keep_from = match user {
+            Some(u) if !u.disabled => Some(credential_generation.max(u.credential_generation)),
+            _ => None,
+        };
+        Ok(self.host_keys.evict_user(user_id, keep_from))
+    }
+}

@@ -1,0 +1,91 @@
+//! `POST /sync/meta` (protocol §3.3): the first call of every sync. It re-checks the host
+//! key in the database and reports the server collection's counters.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+use crate::clock;
+use crate::state::AppState;
+
+use super::auth::authenticate_fresh;
+use super::collection_meta::{collection_path, read_collection_meta, CollectionMeta};
+use super::error::{OrStatus, SyncError};
+use super::transport::{json_response, SyncRequest, MAX_SYNC_VERSION, MIN_SYNC_VERSION, SMALL_BODY};
+
+#[derive(Deserialize)]
+struct MetaRequest {
+    #[serde(rename = "v")]
+    version: i64,
+    #[serde(rename = "cv", default)]
+    client_version: String,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+struct MetaResponse {
+    #[serde(rename = "mod")]
+    modified: i64,
+    scm: i64,
+    usn: i32,
+    ts: i64,
+    msg: String,
+    cont: bool,
+    #[serde(rename = "hostNum")]
+    host_num: u32,
+    empty: bool,
+    media_usn: i32,
+}
+
+pub async fn meta(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, SyncError> {
+    let request = SyncRequest::read(headers, body, SMALL_BODY).await?;
+    let owner = authenticate_fresh(state, &request.header.host_key).await?;
+    let MetaRequest {
+        version,
+        client_version,
+    } = request.json()?;
+    if !(i64::from(MIN_SYNC_VERSION)..=i64::from(MAX_SYNC_VERSION)).contains(&version) {
+        return Err(SyncError::client_too_old(format!(
+            "client sync version {version} unsupported"
+        )));
+    }
+
+    let path = collection_path(&state.config.data_dir, owner.user_id);
+    let collection = tokio::task::spawn_blocking(move || read_collection_meta(&path))
+        .await
+        .or_internal("collection read task failed")?
+        .or_internal("cannot read collection")?;
+    // With no collection yet, report an empty one whose schema time is the account's
+    // creation: stable across calls, so a fresh client (mod 0) sees NO_CHANGES and a
+    // client with cards is offered a full upload.
+    let CollectionMeta {
+        modified_ms,
+        schema_ms,
+        usn,
+        empty,
+    } = collection.unwrap_or(CollectionMeta {
+        modified_ms: 0,
+        schema_ms: owner.user_created_at.saturating_mul(1000),
+        usn: 0,
+        empty: true,
+    });
+    tracing::debug!(user = %owner.username, client = %client_version, "sync meta");
+    json_response(&MetaResponse {
+        modified: modified_ms,
+        scm: schema_ms,
+        usn,
+        ts: clock::now(),
+        msg: String::new(),
+        cont: true,
+        host_num: 0,
+        empty,
+        // The media database arrives with media sync; until then no media has a usn.
+        media_usn: 0,
+    })
+}

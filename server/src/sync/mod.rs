@@ -1,0 +1,42 @@
+//! The Anki sync endpoints (`/sync/*`), as `anki-sync-protocol.md` describes them.
+//!
+//! One file per protocol step; [`transport`] owns the wire format and [`error`] the
+//! status codes.
+
+mod auth;
+mod collection_meta;
+mod error;
+mod host_key_cache;
+mod login;
+mod meta;
+mod transport;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+
+use crate::state::AppState;
+
+pub use error::{OrStatus, SyncError};
+pub use host_key_cache::HostKeyCache;
+pub use transport::{decompress_one_frame, SyncHeader, ORIGINAL_SIZE_HEADER, SYNC_HEADER};
+
+/// `POST /sync/{method}`: dispatches on the method name.
+pub async fn collection_method(
+    State(state): State<Arc<AppState>>,
+    Path(method): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = match method.as_str() {
+        "hostKey" => login::host_key(&state, &headers, body).await,
+        "meta" => meta::meta(&state, &headers, body).await,
+        _ => Err(SyncError::bad_request(format!(
+            "Invalid URL: unknown sync method {method:?}"
+        ))),
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
+}
