@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use flashcard_flow_server::admin::{
-    self, exit, read_password, server_not_told_warning, AdminError, AdminSession,
-    PasswordSource, ResetPasswordArgs, ServerNotice,
+    self, exit, read_password, server_not_told_warning, AdminError, AdminSession, PasswordSource,
+    ResetPasswordArgs, ServerNotice,
 };
 use flashcard_flow_server::config::GlobalOptions;
 
@@ -132,7 +132,10 @@ fn status(global: &GlobalOptions, json: bool) -> Result<u8, AdminError> {
             identity.engine, identity.location, identity.instance_id
         );
         println!("Users:          {users}");
-        println!("Control socket: {}", session.config.control_socket.display());
+        println!(
+            "Control socket: {}",
+            session.config.control_socket.display()
+        );
         match &server {
             None => println!("Server:         not running"),
             Some(Ok(s)) => println!(

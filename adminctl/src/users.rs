@@ -53,7 +53,14 @@ pub fn run(global: &GlobalOptions, command: &UserCommand, json: bool) -> Result<
             admin,
             password_stdin,
             generate,
-        } => add(&session, username, email, *admin, password_source(*password_stdin, *generate), json),
+        } => add(
+            &session,
+            username,
+            email,
+            *admin,
+            password_source(*password_stdin, *generate),
+            json,
+        ),
         UserCommand::List => list(&session, json),
         UserCommand::Disable { user } => set_disabled(&mut session, user, true, json),
         UserCommand::Enable { user } => set_disabled(&mut session, user, false, json),
@@ -84,7 +91,9 @@ fn add(
         },
         &session.actor,
     )?;
-    let generated = password.generated.then(|| password.secret.expose_secret().to_string());
+    let generated = password
+        .generated
+        .then(|| password.secret.expose_secret().to_string());
     if json {
         let mut value = serde_json::json!({
             "id": user.id, "username": user.username, "email": user.email, "admin": user.is_admin,
@@ -117,7 +126,10 @@ fn list(session: &AdminSession, json: bool) -> Result<u8, AdminError> {
         println!("{}", serde_json::Value::Array(rows));
         return Ok(exit::OK);
     }
-    println!("{:<24} {:<32} {:<6} {:<9}", "USERNAME", "EMAIL", "ADMIN", "DISABLED");
+    println!(
+        "{:<24} {:<32} {:<6} {:<9}",
+        "USERNAME", "EMAIL", "ADMIN", "DISABLED"
+    );
     for u in &users {
         println!(
             "{:<24} {:<32} {:<6} {:<9}",
@@ -130,7 +142,11 @@ fn list(session: &AdminSession, json: bool) -> Result<u8, AdminError> {
     Ok(exit::OK)
 }
 
-fn audit(session: &AdminSession, action: &str, user_id: i64) -> flashcard_flow_server::store::AuditEntry {
+fn audit(
+    session: &AdminSession,
+    action: &str,
+    user_id: i64,
+) -> flashcard_flow_server::store::AuditEntry {
     flashcard_flow_server::store::AuditEntry {
         at: flashcard_flow_server::clock::now(),
         actor: session.actor.to_string(),
@@ -147,12 +163,19 @@ fn set_disabled(
     json: bool,
 ) -> Result<u8, AdminError> {
     let user = session.find_user(login)?;
-    let action = if disabled { "user.disable" } else { "user.enable" };
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
     session
         .store
         .set_user_disabled(user.id, disabled, &audit(session, action, user.id))?;
     if json {
-        println!("{}", serde_json::json!({"username": user.username, "disabled": disabled}));
+        println!(
+            "{}",
+            serde_json::json!({"username": user.username, "disabled": disabled})
+        );
     } else {
         let verb = if disabled { "Disabled" } else { "Enabled" };
         println!("{verb} user '{}' ({})", user.username, user.email);
@@ -166,7 +189,11 @@ fn delete(session: &mut AdminSession, login: &str, json: bool) -> Result<u8, Adm
     session
         .store
         .delete_user(user.id, &audit(session, "user.delete", user.id))?;
-    let user_dir = session.config.data_dir.join("users").join(user.id.to_string());
+    let user_dir = session
+        .config
+        .data_dir
+        .join("users")
+        .join(user.id.to_string());
     let data_note = match std::fs::remove_dir_all(&user_dir) {
         Ok(()) => "their collection and media were removed".to_string(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "they had no collection".to_string(),
@@ -176,9 +203,15 @@ fn delete(session: &mut AdminSession, login: &str, json: bool) -> Result<u8, Adm
         }
     };
     if json {
-        println!("{}", serde_json::json!({"username": user.username, "deleted": true}));
+        println!(
+            "{}",
+            serde_json::json!({"username": user.username, "deleted": true})
+        );
     } else {
-        println!("Deleted user '{}' ({}); {data_note}", user.username, user.email);
+        println!(
+            "Deleted user '{}' ({}); {data_note}",
+            user.username, user.email
+        );
     }
     let notice = session.notify_user_changed(user.id, user.credential_generation);
     Ok(server_notice_code(&notice, json))

@@ -10,4 +10,6 @@ mod codec;
 mod messages;
 
 pub use codec::{decode, encode, frame_codec, CodecError, MAX_FRAME_LEN};
-pub use messages::{DatabaseIdentity, ErrorKind, Request, Response, StatusReport, PROTOCOL_VERSION};
+pub use messages::{
+    DatabaseIdentity, ErrorKind, Request, Response, StatusReport, PROTOCOL_VERSION,
+};

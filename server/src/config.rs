@@ -21,7 +21,12 @@ pub const CONTROL_SOCKET_NAME: &str = "control.sock";
 pub struct GlobalOptions {
     /// Data directory: the embedded SQLite database, collections, and the control socket
     /// [default: ./data]
-    #[arg(long, env = "FLASHCARD_FLOW_DATA_DIR", global = true, value_name = "DIR")]
+    #[arg(
+        long,
+        env = "FLASHCARD_FLOW_DATA_DIR",
+        global = true,
+        value_name = "DIR"
+    )]
     pub data_dir: Option<PathBuf>,
     /// Account database: sqlite:///path/file.sqlite3 [default: <data-dir>/accounts.sqlite3]
     #[arg(
@@ -41,7 +46,12 @@ pub struct GlobalOptions {
     )]
     pub control_socket: Option<PathBuf>,
     /// TOML configuration file; flags and environment variables override it
-    #[arg(long, env = "FLASHCARD_FLOW_CONFIG", global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        env = "FLASHCARD_FLOW_CONFIG",
+        global = true,
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
 }
 
@@ -162,9 +172,14 @@ impl Config {
                 .map(DatabaseUrl),
             control_socket,
             control_socket_group: file.control_socket_group,
-            log_filter: server.log.clone().or(file.log).unwrap_or_else(|| "info".into()),
+            log_filter: server
+                .log
+                .clone()
+                .or(file.log)
+                .unwrap_or_else(|| "info".into()),
             password_policy: PasswordPolicy::with_min_chars(
-                file.min_password_length.unwrap_or(DEFAULT_MIN_PASSWORD_CHARS),
+                file.min_password_length
+                    .unwrap_or(DEFAULT_MIN_PASSWORD_CHARS),
             ),
             max_host_keys_per_user: file
                 .max_host_keys_per_user
@@ -219,8 +234,8 @@ mod tests {
 
     #[test]
     fn defaults_are_sqlite_in_data_and_loopback_8080() {
-        let config = Config::resolve(&GlobalOptions::default(), &ServerOptions::default())
-            .expect("resolve");
+        let config =
+            Config::resolve(&GlobalOptions::default(), &ServerOptions::default()).expect("resolve");
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert!(config.data_dir.ends_with("data"));
         assert_eq!(config.control_socket, config.data_dir.join("control.sock"));

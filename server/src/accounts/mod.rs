@@ -24,8 +24,7 @@ pub use host_keys::{digest, HostKey};
 pub use password::{
     exceeds_max_length, hash_anki_password, hash_web_password, verify_anki_password,
     verify_web_password, HashingError, PasswordPolicy, PasswordRejected,
-    DEFAULT_MIN_PASSWORD_CHARS, LOWEST_MIN_PASSWORD_CHARS, MAX_PASSWORD_BYTES,
-    MAX_PASSWORD_CHARS,
+    DEFAULT_MIN_PASSWORD_CHARS, LOWEST_MIN_PASSWORD_CHARS, MAX_PASSWORD_BYTES, MAX_PASSWORD_CHARS,
 };
 
 /// How many host keys (devices) one user keeps; a login past it drops the least recently
@@ -110,7 +109,10 @@ pub fn create_user(
         actor,
         "user.create",
         Some(new_user.id),
-        format!("username={username} email={email} admin={}", account.is_admin),
+        format!(
+            "username={username} email={email} admin={}",
+            account.is_admin
+        ),
     );
     Ok(store.create_user(&new_user, &entry)?)
 }
@@ -163,7 +165,9 @@ pub fn verify_anki_login(
 ) -> Result<Option<User>, StoreError> {
     let user = store.find_user(login)?.filter(|u| !u.disabled);
     let hash = user.as_ref().map(|u| u.pbkdf2_hash.as_str());
-    Ok(verify_anki_password(hash, password).then_some(user).flatten())
+    Ok(verify_anki_password(hash, password)
+        .then_some(user)
+        .flatten())
 }
 
 /// A key minted at login, with the keys it pushed out of the user's bound.

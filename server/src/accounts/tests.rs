@@ -48,10 +48,14 @@ fn created_user_logs_in_by_username_or_email() {
         let found = verify_anki_login(&*store, login, &pw).expect("verify");
         assert_eq!(found.map(|u| u.id), Some(alice.id), "login as {login}");
     }
-    assert!(verify_anki_login(&*store, "alice", &secret("wrong-password-1"))
+    assert!(
+        verify_anki_login(&*store, "alice", &secret("wrong-password-1"))
+            .expect("verify")
+            .is_none()
+    );
+    assert!(verify_anki_login(&*store, "nobody", &pw)
         .expect("verify")
         .is_none());
-    assert!(verify_anki_login(&*store, "nobody", &pw).expect("verify").is_none());
 }
 
 #[test]
@@ -69,7 +73,10 @@ fn duplicate_usernames_and_emails_are_refused() {
         },
         &admin(),
     );
-    assert!(matches!(again, Err(AccountError::Store(StoreError::Conflict(_)))));
+    assert!(matches!(
+        again,
+        Err(AccountError::Store(StoreError::Conflict(_)))
+    ));
 }
 
 #[test]
@@ -91,7 +98,10 @@ fn change_password_rewrites_both_hashes_and_revokes_keys() {
         "test",
     )
     .expect("change");
-    assert_eq!(changed.credential_generation, alice.credential_generation + 1);
+    assert_eq!(
+        changed.credential_generation,
+        alice.credential_generation + 1
+    );
 
     assert!(store
         .use_sync_key(&minted.key.digest(), 2)
@@ -102,12 +112,16 @@ fn change_password_rewrites_both_hashes_and_revokes_keys() {
         Some(&after.password_hash),
         &secret("alice-password-2")
     ));
-    assert!(verify_anki_login(&*store, "alice", &secret("alice-password-1"))
-        .expect("verify")
-        .is_none());
-    assert!(verify_anki_login(&*store, "alice", &secret("alice-password-2"))
-        .expect("verify")
-        .is_some());
+    assert!(
+        verify_anki_login(&*store, "alice", &secret("alice-password-1"))
+            .expect("verify")
+            .is_none()
+    );
+    assert!(
+        verify_anki_login(&*store, "alice", &secret("alice-password-2"))
+            .expect("verify")
+            .is_some()
+    );
     let audit = store.recent_audit(1).expect("audit");
     assert_eq!(audit[0].action, "password.change");
     assert!(!audit[0].detail.contains("alice-password-2"));
@@ -151,8 +165,14 @@ fn host_keys_per_user_are_bounded_by_least_recent_use() {
         .expect("use");
     let third = mint_host_key(&*store, &alice, "c", 2).expect("mint");
     assert_eq!(third.evicted_digests, vec![second.key.digest()]);
-    assert!(store.use_sync_key(&second.key.digest(), 1).expect("use").is_none());
-    assert!(store.use_sync_key(&first.key.digest(), 1).expect("use").is_some());
+    assert!(store
+        .use_sync_key(&second.key.digest(), 1)
+        .expect("use")
+        .is_none());
+    assert!(store
+        .use_sync_key(&first.key.digest(), 1)
+        .expect("use")
+        .is_some());
 }
 
 #[test]
@@ -167,11 +187,18 @@ fn disabled_users_cannot_log_in_or_use_keys() {
         user_id: Some(alice.id),
         detail: String::new(),
     };
-    assert!(store.set_user_disabled(alice.id, true, &entry).expect("disable"));
-    assert!(verify_anki_login(&*store, "alice", &secret("alice-password-1"))
-        .expect("verify")
+    assert!(store
+        .set_user_disabled(alice.id, true, &entry)
+        .expect("disable"));
+    assert!(
+        verify_anki_login(&*store, "alice", &secret("alice-password-1"))
+            .expect("verify")
+            .is_none()
+    );
+    assert!(store
+        .use_sync_key(&minted.key.digest(), 1)
+        .expect("use")
         .is_none());
-    assert!(store.use_sync_key(&minted.key.digest(), 1).expect("use").is_none());
 }
 
 #[test]
@@ -180,7 +207,10 @@ fn usernames_and_emails_are_validated() {
     for bad in ["", " alice", "al:ice", "al@ice", "a\u{7}"] {
         assert!(validate_username(bad).is_err(), "{bad:?}");
     }
-    assert_eq!(normalise_email(" Bob@Example.ORG ").ok().as_deref(), Some("bob@example.org"));
+    assert_eq!(
+        normalise_email(" Bob@Example.ORG ").ok().as_deref(),
+        Some("bob@example.org")
+    );
     for bad in ["bob", "bob@", "@x.org", "bob@x", "b ob@x.org", "a@b@c.org"] {
         assert!(normalise_email(bad).is_err(), "{bad:?}");
     }
@@ -189,8 +219,14 @@ fn usernames_and_emails_are_validated() {
 #[test]
 fn reopening_keeps_the_instance_id_and_a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let first = store::open(None, dir.path()).expect("open").identity().clone();
-    let second = store::open(None, dir.path()).expect("reopen").identity().clone();
+    let first = store::open(None, dir.path())
+        .expect("open")
+        .identity()
+        .clone();
+    let second = store::open(None, dir.path())
+        .expect("reopen")
+        .identity()
+        .clone();
     assert_eq!(first, second);
     let conn = r2d2_sqlite::rusqlite::Connection::open(dir.path().join("accounts.sqlite3"))
         .expect("raw open");

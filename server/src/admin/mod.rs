@@ -46,8 +46,8 @@ pub enum AdminError {
         local.engine, local.location, local.instance_id
     )]
     DifferentDatabase {
-        server: DatabaseIdentity,
-        local: DatabaseIdentity,
+        server: Box<DatabaseIdentity>,
+        local: Box<DatabaseIdentity>,
     },
 }
 
@@ -128,17 +128,15 @@ impl AdminSession {
         let link = runtime.block_on(async {
             match control::connect(&config.control_socket, tool).await {
                 Ok(control::Connection::NoServer) => ServerLink::NotRunning,
-                Ok(control::Connection::Connected(client)) => {
-                    ServerLink::Connected(Box::new(client))
-                }
+                Ok(control::Connection::Connected(client)) => ServerLink::Connected(client),
                 Err(e) => ServerLink::Unreachable(e.to_string()),
             }
         });
         if let ServerLink::Connected(client) = &link {
             if client.database.instance_id != store.identity().instance_id {
                 return Err(AdminError::DifferentDatabase {
-                    server: client.database.clone(),
-                    local: store.identity().clone(),
+                    server: Box::new(client.database.clone()),
+                    local: Box::new(store.identity().clone()),
                 });
             }
         }
@@ -157,13 +155,17 @@ impl AdminSession {
 
     /// Finds a user by username or email, or says plainly that there is none.
     pub fn find_user(&self, login: &str) -> Result<User, AdminError> {
-        self.store
-            .find_user(login)?
-            .ok_or_else(|| AdminError::BadInput(format!("no user with username or email {login:?}")))
+        self.store.find_user(login)?.ok_or_else(|| {
+            AdminError::BadInput(format!("no user with username or email {login:?}"))
+        })
     }
 
     /// Tells the running server that a user's credentials or status changed.
-    pub fn notify_user_changed(&mut self, user_id: i64, credential_generation: i64) -> ServerNotice {
+    pub fn notify_user_changed(
+        &mut self,
+        user_id: i64,
+        credential_generation: i64,
+    ) -> ServerNotice {
         match &mut self.link {
             ServerLink::NotRunning => ServerNotice::NotRunning,
             ServerLink::Unreachable(reason) => ServerNotice::Failed(reason.clone()),
@@ -180,9 +182,7 @@ impl AdminSession {
     }
 
     /// The running server's status, if one is connected.
-    pub fn server_status(
-        &mut self,
-    ) -> Option<Result<flashcard_flow_proto::StatusReport, String>> {
+    pub fn server_status(&mut self) -> Option<Result<flashcard_flow_proto::StatusReport, String>> {
         match &mut self.link {
             ServerLink::Connected(client) => Some(
                 self.runtime

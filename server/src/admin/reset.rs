@@ -77,7 +77,12 @@ pub fn reset_password(
 }
 
 /// Runs the command end to end, prints its result, and returns the exit code.
-pub fn run_reset_password(global: &GlobalOptions, args: &ResetPasswordArgs, json: bool, tool: &str) -> u8 {
+pub fn run_reset_password(
+    global: &GlobalOptions,
+    args: &ResetPasswordArgs,
+    json: bool,
+    tool: &str,
+) -> u8 {
     let outcome = AdminSession::open(global, tool)
         .and_then(|mut session| reset_password(&mut session, &args.user, args.source()));
     match outcome {
@@ -112,7 +117,10 @@ fn print_outcome(outcome: &ResetOutcome, json: bool) -> u8 {
         }
         println!("{value}");
     } else {
-        println!("Password reset for '{}' ({})", outcome.username, outcome.email);
+        println!(
+            "Password reset for '{}' ({})",
+            outcome.username, outcome.email
+        );
         if let Some(p) = &outcome.generated_password {
             println!("New password: {}", p.expose_secret());
         }

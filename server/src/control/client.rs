@@ -42,17 +42,18 @@ pub struct ControlClient {
 pub enum Connection {
     /// No socket file, or nothing listening on it: no server is running.
     NoServer,
-    Connected(ControlClient),
+    Connected(Box<ControlClient>),
 }
 
 /// Connects and performs the `Hello` handshake.
 pub async fn connect(path: &Path, client_name: &str) -> Result<Connection, ClientError> {
     let stream = match UnixStream::connect(path).await {
         Ok(stream) => stream,
-        Err(e) if matches!(
-            e.kind(),
-            io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
-        ) =>
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+            ) =>
         {
             return Ok(Connection::NoServer)
         }
@@ -84,7 +85,7 @@ pub async fn connect(path: &Path, client_name: &str) -> Result<Connection, Clien
         } => {
             client.database = database;
             client.server_version = server_version;
-            Ok(Connection::Connected(client))
+            Ok(Connection::Connected(Box::new(client)))
         }
         other => Err(ClientError::Unexpected(format!("{other:?}"))),
     }

@@ -3,10 +3,10 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use futures_util::{SinkExt, StreamExt};
 use flashcard_flow_proto::{
     decode, encode, frame_codec, ErrorKind, Request, Response, StatusReport, PROTOCOL_VERSION,
 };
+use futures_util::{SinkExt, StreamExt};
 use tokio::net::UnixStream;
 use tokio_util::codec::Framed;
 

@@ -153,7 +153,11 @@ fn peer_allowed(stream: &UnixStream, group: Option<&Group>) -> Option<Peer> {
     if uid == 0 || uid == Uid::effective().as_raw() || in_group {
         Some(Peer { uid, pid })
     } else {
-        tracing::warn!(uid, pid, "control socket: connection from unauthorised uid refused");
+        tracing::warn!(
+            uid,
+            pid,
+            "control socket: connection from unauthorised uid refused"
+        );
         None
     }
 }

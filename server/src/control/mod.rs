@@ -6,7 +6,7 @@ mod client;
 mod handler;
 mod listener;
 
-pub use client::{connect, ClientError, ControlClient, Connection};
+pub use client::{connect, ClientError, Connection, ControlClient};
 pub use listener::{bind, serve, BindError};
 
 /// How long either side waits for the next frame before dropping the connection.

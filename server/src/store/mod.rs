@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 pub use flashcard_flow_proto::DatabaseIdentity;
 pub use schema::SCHEMA_VERSION;
+pub(crate) use sqlite::new_id;
 pub use sqlite::SqliteStore;
 pub use types::{AuditEntry, CredentialUpdate, NewSyncKey, NewUser, SyncKeyOwner, User};
 
@@ -129,7 +130,10 @@ mod tests {
     #[test]
     fn no_url_means_sqlite_in_the_data_dir() {
         let loc = database_location(None, Path::new("/srv/ff")).expect("default");
-        assert_eq!(loc, DatabaseLocation::Sqlite("/srv/ff/accounts.sqlite3".into()));
+        assert_eq!(
+            loc,
+            DatabaseLocation::Sqlite("/srv/ff/accounts.sqlite3".into())
+        );
     }
 
     #[test]
@@ -147,5 +151,3 @@ mod tests {
         assert!(database_location(Some("sqlite://"), Path::new("/d")).is_err());
     }
 }
-
-pub(crate) use sqlite::new_id;

@@ -43,8 +43,7 @@ impl HostKeyCache {
         let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
         let before = keys.len();
         keys.retain(|_, o| {
-            o.user_id != user_id
-                || before_generation.is_some_and(|g| o.credential_generation >= g)
+            o.user_id != user_id || before_generation.is_some_and(|g| o.credential_generation >= g)
         });
         u32::try_from(before - keys.len()).unwrap_or(u32::MAX)
     }

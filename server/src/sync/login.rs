@@ -39,10 +39,11 @@ pub async fn host_key(
     let request = SyncRequest::read(headers, body, SMALL_BODY).await?;
     let HostKeyRequest { username, password } = request.json()?;
     use secrecy::ExposeSecret;
-    if username.len() > MAX_LOGIN_LEN || accounts::exceeds_max_length(password.expose_secret())
-    {
+    if username.len() > MAX_LOGIN_LEN || accounts::exceeds_max_length(password.expose_secret()) {
         // Refused before any hashing (SECURITY.md T10); says nothing about the account.
-        return Err(SyncError::forbidden("login or password over the length limit"));
+        return Err(SyncError::forbidden(
+            "login or password over the length limit",
+        ));
     }
 
     let store = Arc::clone(&state.store);

@@ -14,7 +14,9 @@ use crate::state::AppState;
 use super::auth::authenticate_fresh;
 use super::collection_meta::{collection_path, read_collection_meta, CollectionMeta};
 use super::error::{OrStatus, SyncError};
-use super::transport::{json_response, SyncRequest, MAX_SYNC_VERSION, MIN_SYNC_VERSION, SMALL_BODY};
+use super::transport::{
+    json_response, SyncRequest, MAX_SYNC_VERSION, MIN_SYNC_VERSION, SMALL_BODY,
+};
 
 #[derive(Deserialize)]
 struct MetaRequest {

@@ -1,0 +1,200 @@
+//! The control socket against the real server: handshake, requests, refusals, binding.
+
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+
+use bytes::Bytes;
+use flashcard_flow_proto::{decode, encode, frame_codec, ErrorKind, Request, Response};
+use flashcard_flow_server::accounts;
+use flashcard_flow_server::control::{self, BindError, Connection};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::UnixStream;
+use tokio_util::codec::Framed;
+
+use crate::helpers::spawn_app;
+
+async fn raw(
+    app: &crate::helpers::TestApp,
+) -> Framed<UnixStream, tokio_util::codec::LengthDelimitedCodec> {
+    let stream = UnixStream::connect(&app.state.config.control_socket)
+        .await
+        .expect("connect");
+    Framed::new(stream, frame_codec())
+}
+
+async fn exchange(
+    framed: &mut Framed<UnixStream, tokio_util::codec::LengthDelimitedCodec>,
+    bytes: Vec<u8>,
+) -> Option<Response> {
+    framed.send(Bytes::from(bytes)).await.ok()?;
+    let frame = framed.next().await?.ok()?;
+    Some(decode::<Response>(&frame).expect("server sends valid responses"))
+}
+
+#[tokio::test]
+async fn the_handshake_reports_the_database_identity() {
+    let app = spawn_app().await;
+    let Connection::Connected(client) = control::connect(&app.state.config.control_socket, "test")
+        .await
+        .expect("connect")
+    else {
+        panic!("server not found");
+    };
+    assert_eq!(&client.database, app.state.store.identity());
+    assert_eq!(client.database.engine, "sqlite");
+    assert!(client.database.location.ends_with("accounts.sqlite3"));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn ping_status_and_refresh_work_after_hello() {
+    let app = spawn_app().await;
+    let alice = app.add_user("alice", "alice-password-1").await;
+    let key = app.login("alice", "alice-password-1").await;
+    let Connection::Connected(mut client) =
+        control::connect(&app.state.config.control_socket, "test")
+            .await
+            .expect("connect")
+    else {
+        panic!("server not found");
+    };
+    client.ping().await.expect("ping");
+    let status = client.status().await.expect("status");
+    assert_eq!(status.cached_host_keys, 1);
+    assert_eq!(status.pid, std::process::id());
+    // Refresh for a generation newer than the cached key's evicts it.
+    let evicted = client
+        .refresh_user(alice.id, alice.credential_generation + 1)
+        .await
+        .expect("refresh");
+    assert_eq!(evicted, 1);
+    assert!(app.state.host_keys.get(&accounts::digest(&key)).is_none());
+    // The key is still valid in the database (nothing changed there): a miss reloads it.
+    assert_eq!(app.meta(&key).await.status, 200);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn requests_before_hello_are_refused_and_the_connection_closed() {
+    let app = spawn_app().await;
+    let mut framed = raw(&app).await;
+    let reply = exchange(&mut framed, encode(&Request::Ping).expect("encode")).await;
+    assert!(matches!(
+        reply,
+        Some(Response::Error {
+            kind: ErrorKind::HandshakeRequired,
+            ..
+        })
+    ));
+    assert!(framed.next().await.is_none(), "connection closed");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_protocol_version_is_refused() {
+    let app = spawn_app().await;
+    let mut framed = raw(&app).await;
+    let hello = Request::Hello {
+        protocol_version: 99,
+        client_name: "future".into(),
+    };
+    let reply = exchange(&mut framed, encode(&hello).expect("encode")).await;
+    assert!(matches!(
+        reply,
+        Some(Response::Error {
+            kind: ErrorKind::UnsupportedVersion,
+            ..
+        })
+    ));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn garbage_and_unknown_requests_get_an_error_reply_not_a_dropped_connection() {
+    let app = spawn_app().await;
+    let mut framed = raw(&app).await;
+    let hello = Request::Hello {
+        protocol_version: 1,
+        client_name: "t".into(),
+    };
+    assert!(matches!(
+        exchange(&mut framed, encode(&hello).expect("encode")).await,
+        Some(Response::Hello { .. })
+    ));
+    for garbage in [vec![0x7f], vec![], vec![0x03, 0xff]] {
+        assert!(matches!(
+            exchange(&mut framed, garbage).await,
+            Some(Response::Error {
+                kind: ErrorKind::UnknownRequest,
+                ..
+            })
+        ));
+    }
+    assert_eq!(
+        exchange(&mut framed, encode(&Request::Ping).expect("encode")).await,
+        Some(Response::Pong)
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_oversized_frame_closes_the_connection() {
+    let app = spawn_app().await;
+    let stream = UnixStream::connect(&app.state.config.control_socket)
+        .await
+        .expect("connect");
+    let (mut read, mut write) = stream.into_split();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Claims 1 GiB; the server must not allocate it, just hang up.
+    write
+        .write_all(&(1u32 << 30).to_be_bytes())
+        .await
+        .expect("write");
+    let mut buf = [0u8; 16];
+    let n = read.read(&mut buf).await.unwrap_or(0);
+    assert_eq!(n, 0, "closed without a reply");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_socket_is_0600_and_removed_at_shutdown() {
+    let app = spawn_app().await;
+    let path = app.state.config.control_socket.clone();
+    let meta = std::fs::metadata(&path).expect("socket exists");
+    assert!(meta.file_type().is_socket());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    app.shutdown().await;
+    assert!(!path.exists());
+}
+
+#[tokio::test]
+async fn binding_replaces_a_stale_socket_but_not_a_live_one_or_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("c.sock");
+    // Stale: a socket file nobody listens on.
+    drop(std::os::unix::net::UnixListener::bind(&path).expect("bind"));
+    assert!(path.exists());
+    let live = control::bind(&path, None).expect("stale socket replaced");
+    // Live: refused.
+    assert!(matches!(
+        control::bind(&path, None),
+        Err(BindError::InUse(_))
+    ));
+    drop(live);
+    // Not a socket: refused, and left alone.
+    let file = dir.path().join("plain");
+    std::fs::write(&file, "keep me").expect("write");
+    assert!(matches!(
+        control::bind(&file, None),
+        Err(BindError::NotASocket(_))
+    ));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "keep me");
+}
+
+#[tokio::test]
+async fn no_socket_means_no_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outcome = control::connect(&dir.path().join("none.sock"), "t")
+        .await
+        .expect("connect");
+    assert!(matches!(outcome, Connection::NoServer));
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the real server on port 0 with a real SQLite file in a temp dir.
+//! One test binary (declaring modules) keeps linking fast.
+
+mod control_socket;
+mod helpers;
+mod sync_login;
