@@ -10,9 +10,11 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
+import uuid
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +29,59 @@ SERVER_BIN = BIN_DIR / "flashcard-flow-server"
 ADMINCTL_BIN = BIN_DIR / "adminctl"
 
 
+# The account database engine under test: SQLite in each test's data dir, or, with
+# FF_TEST_POSTGRES_URL (a base URL like postgres://ff:pw@127.0.0.1:5432/), a fresh
+# PostgreSQL database per test, handed to every server and adminctl through DATABASE_URL.
+PG_BASE_URL = os.environ.get("FF_TEST_POSTGRES_URL", "")
+ENGINE = "postgres" if PG_BASE_URL else "sqlite"
+DATABASE_URL: str | None = None  # set per test by the `database` fixture
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: SQLite-specific behaviour")
+    config.addinivalue_line("markers", "postgres_only: needs the PostgreSQL test cluster")
+
+
+def pytest_collection_modifyitems(config, items):
+    # Each engine's pass runs the tests that apply to it; say so rather than skip silently.
+    other = "postgres_only" if ENGINE == "sqlite" else "sqlite_only"
+    selected = [i for i in items if other not in i.keywords]
+    deselected = [i for i in items if other in i.keywords]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def new_postgres_database() -> str:
+    name = "ff_py_" + uuid.uuid4().hex[:12]
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", PG_BASE_URL + "postgres",
+                    "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    return PG_BASE_URL + name
+
+
+@pytest.fixture(autouse=True)
+def database():
+    """The database of this test's server and adminctl runs (None: SQLite in the data dir)."""
+    global DATABASE_URL
+    DATABASE_URL = new_postgres_database() if ENGINE == "postgres" else None
+    yield DATABASE_URL
+    DATABASE_URL = None
+
+
+def query(database: str | Path, sql: str) -> list[tuple]:
+    """Rows of a query, as strings, from a SQLite file or a PostgreSQL URL."""
+    if isinstance(database, Path):
+        with sqlite3.connect(database) as db:
+            return [tuple(str(v) for v in row) for row in db.execute(sql).fetchall()]
+    out = subprocess.run(["psql", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", database, "-c", sql],
+                         check=True, capture_output=True, text=True).stdout
+    return [tuple(line.split("\t")) for line in out.splitlines()]
+
+
+def current_database(data_dir: Path) -> str | Path:
+    return DATABASE_URL or data_dir / "accounts.sqlite3"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -37,6 +92,8 @@ def clean_env(**extra: str) -> dict[str, str]:
     """The environment without any flashcard-flow settings of the caller's."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("FLASHCARD_FLOW_") and k != "DATABASE_URL"}
+    if DATABASE_URL:
+        env["DATABASE_URL"] = DATABASE_URL
     env.update(extra)
     return env
 

@@ -64,8 +64,13 @@ def test_status_reports_the_database_and_the_running_server(server, anki):
     out = adminctl(server.data_dir, "--json", "status")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
-    assert doc["database"]["engine"] == "sqlite"
-    assert doc["database"]["location"] == str(server.data_dir / "accounts.sqlite3")
+    from conftest import ENGINE
+    if ENGINE == "sqlite":
+        assert doc["database"]["engine"] == "sqlite"
+        assert doc["database"]["location"] == str(server.data_dir / "accounts.sqlite3")
+    else:
+        assert doc["database"]["engine"] == "postgresql"
+        assert doc["database"]["location"].startswith("ff@127.0.0.1:")
     assert doc["users"] == 1
     assert doc["server"]["running"] is True
     assert doc["server"]["pid"] == server.proc.pid

@@ -10,12 +10,11 @@ import os
 import pty
 import re
 import select
-import sqlite3
 import subprocess
 import time
 
-from conftest import (NO_CHANGES, SERVER_BIN, adminctl, add_user, clean_env,
-                      expect_auth_error, ADMINCTL_BIN)
+from conftest import (ADMINCTL_BIN, NO_CHANGES, SERVER_BIN, adminctl, add_user, clean_env,
+                      current_database, expect_auth_error, query)
 
 OLD = "alice-password-1"
 NEW = "alice-password-2"
@@ -175,19 +174,19 @@ def test_the_runbook_server_subcommand_is_the_same_reset(server, anki):
     assert_new_password_in_force(anki, server, before)
 
 
-def credential_state(data_dir):
-    with sqlite3.connect(data_dir / "accounts.sqlite3") as db:
-        users = db.execute("SELECT username, password_hash, pbkdf2_hash, credential_generation "
-                           "FROM users ORDER BY username").fetchall()
-        keys = db.execute("SELECT count(*) FROM sync_keys").fetchone()[0]
-        audit = db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+def credential_state(database):
+    """Everything a password change touches, from a SQLite file or a PostgreSQL URL."""
+    users = query(database, "SELECT username, password_hash, pbkdf2_hash, credential_generation "
+                            "FROM users ORDER BY username")
+    keys = query(database, "SELECT count(*) FROM sync_keys")
+    audit = query(database, "SELECT count(*) FROM audit_log")
     return users, keys, audit
 
 
 def test_unknown_users_and_weak_passwords_exit_1_and_write_nothing(server, anki):
     add_user(server.data_dir, "alice", OLD)
     logged_in_profile(anki, server)
-    before = credential_state(server.data_dir)
+    before = credential_state(current_database(server.data_dir))
 
     unknown = adminctl(server.data_dir, "reset-password", "nobody@example.com", "--password-stdin",
                        input=NEW)
@@ -202,7 +201,7 @@ def test_unknown_users_and_weak_passwords_exit_1_and_write_nothing(server, anki)
     assert huge.returncode == 1
     assert "too long" in huge.stderr
 
-    assert credential_state(server.data_dir) == before
+    assert credential_state(current_database(server.data_dir)) == before
     logged_in_profile(anki, server, password=OLD)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+
+import pytest
 import socket
 import subprocess
 import time
@@ -26,6 +28,7 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
     raise AssertionError("not healthy")
 
 
+@pytest.mark.sqlite_only
 def test_with_no_arguments_it_serves_sqlite_in_data_on_loopback_8080(workdir, anki):
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", 8080)) != 0, "port 8080 is taken on this machine"
@@ -104,13 +107,3 @@ def test_a_broken_config_file_is_a_clear_error(workdir):
                          env=clean_env(), timeout=30)
     assert out.returncode != 0
     assert "invalid config file" in out.stderr and "lisen" in out.stderr
-
-
-def test_postgres_urls_are_refused_clearly_until_supported(workdir):
-    out = subprocess.run([str(SERVER_BIN), "--data-dir", str(workdir / "d"),
-                          "--listen", f"127.0.0.1:{free_port()}"],
-                         capture_output=True, text=True, timeout=30,
-                         env=clean_env(DATABASE_URL="postgres://ff:hunter2@127.0.0.1/ff"))
-    assert out.returncode != 0
-    assert "PostgreSQL" in out.stderr
-    assert "hunter2" not in out.stderr

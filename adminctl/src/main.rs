@@ -10,6 +10,7 @@ use flashcard_flow_server::admin::{
 };
 use flashcard_flow_server::config::GlobalOptions;
 
+mod db;
 mod users;
 
 const EXIT_CODES: &str = "\
@@ -48,6 +49,11 @@ enum Command {
     ResetPassword(ResetPasswordArgs),
     /// Show the database and the running server's state
     Status,
+    /// Move the account database between engines
+    Db {
+        #[command(subcommand)]
+        command: db::DbCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -58,6 +64,7 @@ fn main() -> ExitCode {
         }
         Command::User { command } => report(users::run(&cli.global, command, cli.json)),
         Command::Status => report(status(&cli.global, cli.json)),
+        Command::Db { command } => report(db::run(&cli.global, command, cli.json)),
     };
     ExitCode::from(code)
 }

@@ -80,6 +80,7 @@ struct ConfigFile {
     min_password_length: Option<usize>,
     max_host_keys_per_user: Option<u32>,
     shutdown_timeout_secs: Option<u64>,
+    database_wait_secs: Option<u64>,
 }
 
 /// A database URL; its `Debug` hides any password in it.
@@ -87,6 +88,10 @@ struct ConfigFile {
 pub struct DatabaseUrl(String);
 
 impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        DatabaseUrl(url.into())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -124,6 +129,8 @@ pub struct Config {
     pub max_host_keys_per_user: u32,
     /// How long running requests get to finish after SIGTERM/SIGINT.
     pub shutdown_timeout: Duration,
+    /// How long start-up waits for a database that does not answer yet.
+    pub database_wait: Duration,
     pub hashing_concurrency: usize,
 }
 
@@ -186,6 +193,7 @@ impl Config {
                 .unwrap_or(DEFAULT_MAX_HOST_KEYS_PER_USER)
                 .max(1),
             shutdown_timeout: Duration::from_secs(file.shutdown_timeout_secs.unwrap_or(30)),
+            database_wait: Duration::from_secs(file.database_wait_secs.unwrap_or(60)),
             hashing_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             data_dir,
         })
@@ -203,6 +211,7 @@ impl Config {
             password_policy: PasswordPolicy::default(),
             max_host_keys_per_user: DEFAULT_MAX_HOST_KEYS_PER_USER,
             shutdown_timeout: Duration::from_secs(30),
+            database_wait: Duration::from_secs(60),
             hashing_concurrency: 2,
         }
     }

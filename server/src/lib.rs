@@ -16,6 +16,8 @@ pub mod state;
 pub mod store;
 pub mod sync;
 pub mod telemetry;
+#[doc(hidden)]
+pub mod test_support;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -48,6 +50,35 @@ pub enum StartError {
     Task(#[from] tokio::task::JoinError),
 }
 
+/// Opens the database and loads the host keys. While the database does not answer (a
+/// PostgreSQL server still starting, say), retries with backoff for up to
+/// `database_wait`, logging why; errors that waiting cannot fix end start-up at once.
+async fn open_store_with_retries(
+    config: &Config,
+) -> Result<(Arc<dyn store::Store>, Vec<store::SyncKeyOwner>), StartError> {
+    let started = std::time::Instant::now();
+    let mut delay = std::time::Duration::from_millis(500);
+    loop {
+        let url = config.database_url().map(str::to_string);
+        let data_dir = config.data_dir.clone();
+        let attempt = tokio::task::spawn_blocking(move || {
+            let store = store::open(url.as_deref(), &data_dir)?;
+            let keys = store.all_sync_keys()?;
+            Ok::<_, store::StoreError>((store, keys))
+        })
+        .await?;
+        match attempt {
+            Ok(opened) => return Ok(opened),
+            Err(e) if e.is_transient() && started.elapsed() < config.database_wait => {
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "database not answering yet; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(10));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// A server with its database open and its sockets bound, ready to run.
 pub struct Server {
     state: Arc<AppState>,
@@ -63,14 +94,7 @@ impl Server {
             path: config.data_dir.clone(),
             source,
         })?;
-        let url = config.database_url().map(str::to_string);
-        let data_dir = config.data_dir.clone();
-        let (store, keys) = tokio::task::spawn_blocking(move || {
-            let store = store::open(url.as_deref(), &data_dir)?;
-            let keys = store.all_sync_keys()?;
-            Ok::<_, store::StoreError>((store, keys))
-        })
-        .await??;
+        let (store, keys) = open_store_with_retries(&config).await?;
         let http = TcpListener::bind(config.listen)
             .await
             .map_err(|source| StartError::Listen {

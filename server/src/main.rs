@@ -58,7 +58,12 @@ fn serve(global: &GlobalOptions, options: &ServerOptions) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        match Server::bind(config).await {
+        // Start-up may wait for the database; a signal during that wait ends it.
+        let bound = tokio::select! {
+            bound = Server::bind(config) => bound,
+            () = shutdown::signal() => return ExitCode::SUCCESS,
+        };
+        match bound {
             Ok(server) => {
                 server.run(shutdown::signal()).await;
                 ExitCode::SUCCESS

@@ -5,9 +5,12 @@ use std::sync::Arc;
 use super::*;
 use crate::store::{self, Store};
 
+/// A fresh, empty store: SQLite in a temp dir, or a new PostgreSQL database when the
+/// tests run against one (`FF_TEST_POSTGRES_URL`).
 fn fresh_store() -> (tempfile::TempDir, Arc<dyn Store>) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = store::open(None, dir.path()).expect("open store");
+    let url = crate::test_support::fresh_database_url();
+    let store = store::open(url.as_deref(), dir.path()).expect("open store");
     (dir, store)
 }
 
@@ -219,21 +222,71 @@ fn usernames_and_emails_are_validated() {
 #[test]
 fn reopening_keeps_the_instance_id_and_a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let first = store::open(None, dir.path())
-        .expect("open")
-        .identity()
-        .clone();
-    let second = store::open(None, dir.path())
-        .expect("reopen")
-        .identity()
-        .clone();
-    assert_eq!(first, second);
-    let conn = r2d2_sqlite::rusqlite::Connection::open(dir.path().join("accounts.sqlite3"))
-        .expect("raw open");
-    conn.execute("UPDATE instance SET schema_version = 99", [])
-        .expect("bump");
+    let url = crate::test_support::fresh_database_url();
+    let first = store::open(url.as_deref(), dir.path()).expect("open");
+    let second = store::open(url.as_deref(), dir.path()).expect("reopen");
+    assert_eq!(first.identity(), second.identity());
+    match &url {
+        None => {
+            let conn = r2d2_sqlite::rusqlite::Connection::open(dir.path().join("accounts.sqlite3"))
+                .expect("raw open");
+            conn.execute("UPDATE instance SET schema_version = 99", [])
+                .expect("bump");
+        }
+        Some(url) => {
+            let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+            client
+                .batch_execute("UPDATE instance SET schema_version = 99")
+                .expect("bump");
+        }
+    }
     assert!(matches!(
-        store::open(None, dir.path()),
+        store::open(url.as_deref(), dir.path()),
         Err(StoreError::SchemaTooNew { found: 99, .. })
     ));
+}
+
+#[test]
+fn export_then_import_copies_every_row_and_refuses_a_non_empty_target() {
+    let (_d1, source) = fresh_store();
+    let alice = add_alice(&*source);
+    mint_host_key(&*source, &alice, "a", 20).expect("mint");
+    let dump = source.export().expect("export");
+    assert_eq!(dump.users.len(), 1);
+    assert_eq!(dump.sync_keys.len(), 1);
+    assert_eq!(dump.audit.len(), 1);
+
+    let (_d2, target) = fresh_store();
+    let mut written = 0;
+    target.import(&dump, &mut |n| written += n).expect("import");
+    assert_eq!(written, dump.row_count());
+    assert_eq!(target.export().expect("export"), dump);
+    assert_ne!(target.identity().instance_id, source.identity().instance_id);
+
+    let again = target.import(&dump, &mut |_| {});
+    assert!(matches!(again, Err(StoreError::NotEmpty(_))));
+}
+
+#[test]
+fn the_audit_log_lists_newest_first() {
+    let (_dir, store) = fresh_store();
+    for action in ["one", "two", "three"] {
+        store
+            .append_audit(&AuditEntry {
+                at: 1,
+                actor: "test".into(),
+                action: action.into(),
+                user_id: None,
+                detail: String::new(),
+            })
+            .expect("append");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let actions: Vec<String> = store
+        .recent_audit(3)
+        .expect("audit")
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert_eq!(actions, ["three", "two", "one"]);
 }

@@ -20,7 +20,7 @@ use crate::control::{self, ControlClient};
 use crate::store::{self, Store, User};
 
 pub use password_input::{read_password, NewPassword, PasswordSource};
-pub use privileges::{act_as_database_owner, SwitchedTo};
+pub use privileges::{act_as_database_owner, act_as_owner_of, SwitchedTo};
 pub use reset::{reset_password, run_reset_password, ResetOutcome, ResetPasswordArgs};
 
 /// adminctl's documented exit codes.

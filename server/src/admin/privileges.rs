@@ -27,15 +27,19 @@ pub struct SwitchError {
 /// If root and the database is a SQLite file (or, before it exists, its directory) owned
 /// by another user, permanently switches to that user and group.
 pub fn act_as_database_owner(config: &Config) -> Result<Option<SwitchedTo>, SwitchError> {
+    match database_location(config.database_url(), &config.data_dir) {
+        Ok(DatabaseLocation::Sqlite(path)) => act_as_owner_of(&path),
+        _ => Ok(None),
+    }
+}
+
+/// If root and `path` (or its nearest existing ancestor) belongs to another user,
+/// permanently switches to that user and group.
+pub fn act_as_owner_of(path: &Path) -> Result<Option<SwitchedTo>, SwitchError> {
     if !Uid::effective().is_root() {
         return Ok(None);
     }
-    let Ok(DatabaseLocation::Sqlite(path)) =
-        database_location(config.database_url(), &config.data_dir)
-    else {
-        return Ok(None);
-    };
-    let Some(meta) = nearest_existing(&path).and_then(|p| std::fs::metadata(p).ok()) else {
+    let Some(meta) = nearest_existing(path).and_then(|p| std::fs::metadata(p).ok()) else {
         return Ok(None);
     };
     let (uid, gid) = (meta.uid(), meta.gid());

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
+use axum::extract::State;
 use axum::http::{Request, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
@@ -33,8 +34,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
 }
 
-/// `GET /health`: 200 with an empty body once the server serves (the official server's
-/// contract, used by container health checks).
-async fn health() -> StatusCode {
-    StatusCode::OK
+/// `GET /health`: 200 with an empty body while the server can serve (the official
+/// server's contract, used by container health checks); 503 while the account database
+/// does not answer.
+async fn health(State(state): State<Arc<AppState>>) -> StatusCode {
+    match state.with_store(|s| s.ping()).await {
+        Ok(()) => StatusCode::OK,
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unavailable");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
 }

@@ -5,18 +5,24 @@
 //! change touches four tables) are one transaction inside the implementation, so no caller
 //! can leave the database half-written.
 
+mod postgres;
 mod schema;
+mod sql;
 mod sqlite;
 mod types;
 
 use std::path::{Path, PathBuf};
+
 use std::sync::Arc;
 
 pub use flashcard_flow_proto::DatabaseIdentity;
+pub use postgres::PostgresStore;
 pub use schema::SCHEMA_VERSION;
-pub(crate) use sqlite::new_id;
 pub use sqlite::SqliteStore;
-pub use types::{AuditEntry, CredentialUpdate, NewSyncKey, NewUser, SyncKeyOwner, User};
+pub use types::{
+    AuditEntry, AuditRow, CredentialUpdate, Dump, NewSyncKey, NewUser, ResetTokenRow, SettingRow,
+    SyncKeyOwner, SyncKeyRow, User, WebSessionRow,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -26,22 +32,45 @@ pub enum StoreError {
     UnknownUser,
     #[error("the database schema is version {found}, newer than this build knows ({known}); upgrade flashcard-flow")]
     SchemaTooNew { found: i64, known: i64 },
-    #[error("unsupported database URL {0:?}: use sqlite:///path/to/file.sqlite3")]
+    #[error("unsupported database URL {0:?}: use sqlite:///path/to/file.sqlite3 or postgres://user@host/db")]
     UnsupportedUrl(String),
-    #[error("{0}")]
-    EngineUnavailable(String),
+    #[error("unsupported database URL: {0}")]
+    InvalidUrl(String),
     #[error("database error: {0}")]
     Database(String),
-    #[error("could not get a database connection: {0}")]
-    Pool(String),
-    #[error("cannot open the database at {path}: {reason}")]
-    Open { path: PathBuf, reason: String },
+    /// The database did not answer (down, restarting, unreachable): worth retrying.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("cannot open the database at {location}: {reason}")]
+    Open { location: String, reason: String },
+    #[error("the target database is not empty ({0} rows); refusing to copy into it")]
+    NotEmpty(i64),
+}
+
+impl StoreError {
+    /// Maps a unique-constraint message (either engine's wording) to a readable conflict.
+    fn conflict_from(message: &str) -> StoreError {
+        if message.contains("email") {
+            StoreError::Conflict("a user with that email".into())
+        } else if message.contains("username") {
+            StoreError::Conflict("a user with that username".into())
+        } else {
+            StoreError::Conflict(message.to_string())
+        }
+    }
+
+    /// True when waiting and trying again may succeed (the server's start-up retries).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
 }
 
 /// Blocking access to accounts, host keys, sessions, tokens, settings and the audit log.
 pub trait Store: Send + Sync + 'static {
     /// Which database this is; compared across processes before adminctl writes.
     fn identity(&self) -> &DatabaseIdentity;
+    /// Answers once the database does (health checks).
+    fn ping(&self) -> Result<(), StoreError>;
 
     fn create_user(&self, user: &NewUser, audit: &AuditEntry) -> Result<User, StoreError>;
     /// Finds a user by username (exact) or email (case-insensitive).
@@ -82,6 +111,35 @@ pub trait Store: Send + Sync + 'static {
     fn append_audit(&self, audit: &AuditEntry) -> Result<(), StoreError>;
     /// The newest audit rows, newest first.
     fn recent_audit(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Every row of every table, read in one transaction (a consistent snapshot).
+    fn export(&self) -> Result<Dump, StoreError>;
+    /// Writes a dump in one transaction, refusing with `NotEmpty` unless every table is
+    /// empty; `progress` is called once per row written.
+    fn import(&self, dump: &Dump, progress: &mut dyn FnMut(u64)) -> Result<(), StoreError>;
+}
+
+/// Application-generated ids: random, positive and below 2^53 so they survive JSON.
+pub(crate) fn new_id() -> i64 {
+    use rand::Rng;
+    rand::thread_rng().gen_range(1..(1_i64 << 53))
+}
+
+/// Audit ids sort by time on every engine: milliseconds in the high bits, 20 random bits
+/// below so two rows in the same millisecond do not collide.
+fn new_audit_id() -> i64 {
+    use rand::Rng;
+    (crate::clock::now_millis() << 20) | rand::thread_rng().gen_range(0..(1_i64 << 20))
+}
+
+fn new_instance_id() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// Given a user's keys most recently used first, the ones past the bound.
+fn keys_past_bound(keys: Vec<String>, max_per_user: u32) -> Vec<String> {
+    let keep = usize::try_from(max_per_user.max(1)).unwrap_or(usize::MAX);
+    keys.into_iter().skip(keep).collect()
 }
 
 /// Opens (creating if needed) the database a URL names, with `data_dir` as the home of the
@@ -89,10 +147,7 @@ pub trait Store: Send + Sync + 'static {
 pub fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
     match database_location(database_url, data_dir)? {
         DatabaseLocation::Sqlite(path) => Ok(Arc::new(SqliteStore::open(&path)?)),
-        DatabaseLocation::Postgres => Err(StoreError::EngineUnavailable(
-            "PostgreSQL is not supported by this build yet; use the embedded SQLite database"
-                .into(),
-        )),
+        DatabaseLocation::Postgres(url) => Ok(Arc::new(PostgresStore::open(&url)?)),
     }
 }
 
@@ -100,7 +155,8 @@ pub fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Arc<dyn Store
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseLocation {
     Sqlite(PathBuf),
-    Postgres,
+    /// The full URL (it may hold a password: never log it).
+    Postgres(String),
 }
 
 /// The default is `<data-dir>/accounts.sqlite3`; `sqlite:PATH` and `sqlite://PATH` name a
@@ -113,7 +169,7 @@ pub fn database_location(
         return Ok(DatabaseLocation::Sqlite(data_dir.join("accounts.sqlite3")));
     };
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(DatabaseLocation::Postgres);
+        return Ok(DatabaseLocation::Postgres(url.to_string()));
     }
     let path = url
         .strip_prefix("sqlite://")

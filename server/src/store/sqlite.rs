@@ -10,14 +10,17 @@ use std::time::Duration;
 
 use r2d2::Pool;
 use r2d2_sqlite::rusqlite::{
-    self, params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior,
+    self, params, Connection, ErrorCode, OptionalExtension, Row, Transaction, TransactionBehavior,
 };
 use r2d2_sqlite::SqliteConnectionManager;
-use rand::Rng;
 
 use super::schema::{SCHEMA_SQL, SCHEMA_VERSION};
-use super::types::{AuditEntry, CredentialUpdate, NewSyncKey, NewUser, SyncKeyOwner, User};
-use super::{DatabaseIdentity, Store, StoreError};
+use super::sql;
+use super::types::{
+    AuditEntry, AuditRow, CredentialUpdate, Dump, NewSyncKey, NewUser, ResetTokenRow, SettingRow,
+    SyncKeyOwner, SyncKeyRow, User, WebSessionRow,
+};
+use super::{keys_past_bound, new_audit_id, new_instance_id, DatabaseIdentity, Store, StoreError};
 
 /// How long a writer waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -31,16 +34,7 @@ pub struct SqliteStore {
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
-            Some(ErrorCode::ConstraintViolation) => {
-                let what = e.to_string();
-                if what.contains("users.email") {
-                    StoreError::Conflict("a user with that email".into())
-                } else if what.contains("users.username") {
-                    StoreError::Conflict("a user with that username".into())
-                } else {
-                    StoreError::Conflict(what)
-                }
-            }
+            Some(ErrorCode::ConstraintViolation) => StoreError::conflict_from(&e.to_string()),
             _ => StoreError::Database(e.to_string()),
         }
     }
@@ -48,7 +42,7 @@ impl From<rusqlite::Error> for StoreError {
 
 impl From<r2d2::Error> for StoreError {
     fn from(e: r2d2::Error) -> Self {
-        StoreError::Pool(e.to_string())
+        StoreError::Unavailable(e.to_string())
     }
 }
 
@@ -56,7 +50,7 @@ impl SqliteStore {
     /// Opens or creates the file, applies the schema and reads the instance id.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let open_error = |reason: String| StoreError::Open {
-            path: path.to_path_buf(),
+            location: path.display().to_string(),
             reason,
         };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -91,7 +85,7 @@ impl SqliteStore {
     /// Runs `f` in a write transaction that holds the lock from its first statement.
     fn write<T>(
         &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -115,9 +109,7 @@ fn apply_schema(conn: &mut Connection) -> Result<String, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(SCHEMA_SQL)?;
     let existing: Option<(String, i64)> = tx
-        .query_row("SELECT id, schema_version FROM instance", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(sql::SELECT_INSTANCE, [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let id = match existing {
         Some((_, found)) if found > SCHEMA_VERSION => {
@@ -128,9 +120,9 @@ fn apply_schema(conn: &mut Connection) -> Result<String, StoreError> {
         }
         Some((id, _)) => id,
         None => {
-            let id = hex::encode(rand::random::<[u8; 16]>());
+            let id = new_instance_id();
             tx.execute(
-                "INSERT INTO instance (id, schema_version, created_at) VALUES (?1, ?2, ?3)",
+                sql::INSERT_INSTANCE,
                 params![id, SCHEMA_VERSION, crate::clock::now()],
             )?;
             id
@@ -139,14 +131,6 @@ fn apply_schema(conn: &mut Connection) -> Result<String, StoreError> {
     tx.commit()?;
     Ok(id)
 }
-
-/// Application-generated ids: random, positive and below 2^53 so they survive JSON.
-pub(crate) fn new_id() -> i64 {
-    rand::thread_rng().gen_range(1..(1_i64 << 53))
-}
-
-const USER_COLUMNS: &str = "id, username, email, password_hash, pbkdf2_hash, \
-     credential_generation, is_admin, disabled, created_at, updated_at";
 
 fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -173,15 +157,24 @@ fn owner_from_row(r: &Row<'_>) -> rusqlite::Result<SyncKeyOwner> {
     })
 }
 
-const OWNER_SELECT: &str = "SELECT k.digest, u.id, u.username, u.credential_generation, \
-     u.created_at FROM sync_keys k JOIN users u ON u.id = k.user_id WHERE u.disabled = 0";
+fn audit_from_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        id: r.get(0)?,
+        entry: AuditEntry {
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            action: r.get(3)?,
+            user_id: r.get(4)?,
+            detail: r.get(5)?,
+        },
+    })
+}
 
-fn insert_audit(tx: &Connection, audit: &AuditEntry) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO audit_log (id, at, actor, action, user_id, detail) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+fn insert_audit(conn: &Connection, id: i64, audit: &AuditEntry) -> Result<(), StoreError> {
+    conn.execute(
+        sql::INSERT_AUDIT,
         params![
-            new_id(),
+            id,
             audit.at,
             audit.actor,
             audit.action,
@@ -192,45 +185,79 @@ fn insert_audit(tx: &Connection, audit: &AuditEntry) -> Result<(), StoreError> {
     Ok(())
 }
 
+fn insert_user(conn: &Connection, u: &User) -> Result<(), StoreError> {
+    conn.execute(
+        sql::INSERT_USER,
+        params![
+            u.id,
+            u.username,
+            u.email,
+            u.password_hash,
+            u.pbkdf2_hash,
+            u.credential_generation,
+            i64::from(u.is_admin),
+            i64::from(u.disabled),
+            u.created_at,
+            u.updated_at
+        ],
+    )?;
+    Ok(())
+}
+
+fn insert_sync_key(conn: &Connection, k: &SyncKeyRow) -> Result<(), StoreError> {
+    conn.execute(
+        sql::INSERT_SYNC_KEY,
+        params![
+            k.digest,
+            k.user_id,
+            k.created_at,
+            k.last_used_at,
+            k.client_version,
+            i64::from(k.legacy)
+        ],
+    )?;
+    Ok(())
+}
+
+fn query_all<T>(
+    conn: &Connection,
+    statement: &str,
+    map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare(statement)?;
+    let rows = stmt.query_map([], map)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
 impl Store for SqliteStore {
     fn identity(&self) -> &DatabaseIdentity {
         &self.identity
     }
 
+    fn ping(&self) -> Result<(), StoreError> {
+        self.conn()?.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     fn create_user(&self, user: &NewUser, audit: &AuditEntry) -> Result<User, StoreError> {
+        let row = user.to_row();
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO users (id, username, email, password_hash, pbkdf2_hash, \
-                 credential_generation, is_admin, disabled, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, 0, ?7, ?7)",
-                params![
-                    user.id,
-                    user.username,
-                    user.email,
-                    user.password_hash,
-                    user.pbkdf2_hash,
-                    i64::from(user.is_admin),
-                    user.now
-                ],
-            )?;
-            insert_audit(tx, audit)?;
-            tx.query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
-                [user.id],
-                user_from_row,
-            )
-            .map_err(StoreError::from)
+            insert_user(tx, &row)?;
+            insert_audit(tx, new_audit_id(), audit)?;
+            Ok(row.clone())
         })
     }
 
     fn find_user(&self, login: &str) -> Result<Option<User>, StoreError> {
         let conn = self.conn()?;
+        let statement = format!(
+            "SELECT {} FROM users {}",
+            sql::USER_COLUMNS,
+            sql::FIND_USER_WHERE
+        );
         let user = conn
             .query_row(
-                &format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE username = ?1 OR email = ?2 \
-                     ORDER BY username = ?1 DESC LIMIT 1"
-                ),
+                &statement,
                 params![login, login.to_lowercase()],
                 user_from_row,
             )
@@ -240,25 +267,13 @@ impl Store for SqliteStore {
 
     fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
         let conn = self.conn()?;
-        let user = conn
-            .query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
-                [id],
-                user_from_row,
-            )
-            .optional()?;
-        Ok(user)
+        let statement = format!("SELECT {} FROM users WHERE id = ?1", sql::USER_COLUMNS);
+        Ok(conn.query_row(&statement, [id], user_from_row).optional()?)
     }
 
     fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
-        ))?;
-        let users = stmt
-            .query_map([], user_from_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(users)
+        let statement = format!("SELECT {} FROM users ORDER BY username", sql::USER_COLUMNS);
+        query_all(&*self.conn()?, &statement, user_from_row)
     }
 
     fn set_user_disabled(
@@ -269,11 +284,11 @@ impl Store for SqliteStore {
     ) -> Result<bool, StoreError> {
         self.write(|tx| {
             let changed = tx.execute(
-                "UPDATE users SET disabled = ?2, updated_at = ?3 WHERE id = ?1",
+                sql::SET_DISABLED,
                 params![id, i64::from(disabled), audit.at],
             )?;
             if changed > 0 {
-                insert_audit(tx, audit)?;
+                insert_audit(tx, new_audit_id(), audit)?;
             }
             Ok(changed > 0)
         })
@@ -281,9 +296,9 @@ impl Store for SqliteStore {
 
     fn delete_user(&self, id: i64, audit: &AuditEntry) -> Result<bool, StoreError> {
         self.write(|tx| {
-            let changed = tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
+            let changed = tx.execute(sql::DELETE_USER, [id])?;
             if changed > 0 {
-                insert_audit(tx, audit)?;
+                insert_audit(tx, new_audit_id(), audit)?;
             }
             Ok(changed > 0)
         })
@@ -296,9 +311,7 @@ impl Store for SqliteStore {
     ) -> Result<i64, StoreError> {
         self.write(|tx| {
             let changed = tx.execute(
-                "UPDATE users SET password_hash = ?2, pbkdf2_hash = ?3, \
-                 credential_generation = credential_generation + 1, updated_at = ?4 \
-                 WHERE id = ?1",
+                sql::UPDATE_CREDENTIALS,
                 params![
                     update.user_id,
                     update.password_hash,
@@ -309,19 +322,11 @@ impl Store for SqliteStore {
             if changed == 0 {
                 return Err(StoreError::UnknownUser);
             }
-            for table in ["sync_keys", "web_sessions", "password_reset_tokens"] {
-                tx.execute(
-                    &format!("DELETE FROM {table} WHERE user_id = ?1"),
-                    [update.user_id],
-                )?;
+            for statement in sql::REVOKE_ALL {
+                tx.execute(statement, [update.user_id])?;
             }
-            insert_audit(tx, audit)?;
-            let generation = tx.query_row(
-                "SELECT credential_generation FROM users WHERE id = ?1",
-                [update.user_id],
-                |r| r.get(0),
-            )?;
-            Ok(generation)
+            insert_audit(tx, new_audit_id(), audit)?;
+            Ok(tx.query_row(sql::SELECT_GENERATION, [update.user_id], |r| r.get(0))?)
         })
     }
 
@@ -331,30 +336,14 @@ impl Store for SqliteStore {
         max_per_user: u32,
     ) -> Result<Vec<String>, StoreError> {
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO sync_keys (digest, user_id, created_at, last_used_at, \
-                 client_version, legacy) VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
-                params![
-                    key.digest,
-                    key.user_id,
-                    key.now,
-                    key.client_version,
-                    i64::from(key.legacy)
-                ],
-            )?;
-            // Keep the newest `max_per_user` keys (by last use, then creation).
-            let mut stmt = tx.prepare(
-                "SELECT digest FROM sync_keys WHERE user_id = ?1 \
-                 ORDER BY last_used_at DESC, created_at DESC, digest = ?2 DESC \
-                 LIMIT -1 OFFSET ?3",
-            )?;
-            let evicted = stmt
-                .query_map(params![key.user_id, key.digest, max_per_user.max(1)], |r| {
-                    r.get::<_, String>(0)
-                })?
+            insert_sync_key(tx, &key.to_row())?;
+            let mut stmt = tx.prepare(sql::USER_KEYS_BY_RECENCY)?;
+            let keys = stmt
+                .query_map(params![key.user_id, key.digest], |r| r.get::<_, String>(0))?
                 .collect::<Result<Vec<_>, _>>()?;
+            let evicted = keys_past_bound(keys, max_per_user);
             for digest in &evicted {
-                tx.execute("DELETE FROM sync_keys WHERE digest = ?1", [digest])?;
+                tx.execute(sql::DELETE_SYNC_KEY, [digest])?;
             }
             Ok(evicted)
         })
@@ -362,53 +351,125 @@ impl Store for SqliteStore {
 
     fn use_sync_key(&self, digest: &str, now: i64) -> Result<Option<SyncKeyOwner>, StoreError> {
         let conn = self.conn()?;
+        let statement = format!("{} AND k.digest = ?1", sql::OWNER_SELECT);
         let owner = conn
-            .query_row(
-                &format!("{OWNER_SELECT} AND k.digest = ?1"),
-                [digest],
-                owner_from_row,
-            )
+            .query_row(&statement, [digest], owner_from_row)
             .optional()?;
         if owner.is_some() {
             // Recording the use is best effort: a busy database must not fail a sync.
-            let _ = conn.execute(
-                "UPDATE sync_keys SET last_used_at = ?2 WHERE digest = ?1 AND last_used_at < ?2",
-                params![digest, now],
-            );
+            let _ = conn.execute(sql::TOUCH_SYNC_KEY, params![digest, now]);
         }
         Ok(owner)
     }
 
     fn all_sync_keys(&self) -> Result<Vec<SyncKeyOwner>, StoreError> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(OWNER_SELECT)?;
-        let keys = stmt
-            .query_map([], owner_from_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(keys)
+        query_all(&*self.conn()?, sql::OWNER_SELECT, owner_from_row)
     }
 
     fn append_audit(&self, audit: &AuditEntry) -> Result<(), StoreError> {
-        self.write(|tx| insert_audit(tx, audit))
+        self.write(|tx| insert_audit(tx, new_audit_id(), audit))
     }
 
     fn recent_audit(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare(
-            "SELECT at, actor, action, user_id, detail FROM audit_log \
-             ORDER BY at DESC, rowid DESC LIMIT ?1",
-        )?;
+        let mut stmt = conn.prepare(sql::RECENT_AUDIT)?;
         let rows = stmt
-            .query_map([limit], |r| {
-                Ok(AuditEntry {
-                    at: r.get(0)?,
-                    actor: r.get(1)?,
-                    action: r.get(2)?,
-                    user_id: r.get(3)?,
-                    detail: r.get(4)?,
-                })
-            })?
+            .query_map([limit], audit_from_row)?
+            .map(|r| r.map(|a| a.entry))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    fn export(&self) -> Result<Dump, StoreError> {
+        let mut conn = self.conn()?;
+        // One read transaction: a consistent snapshot even while the server writes.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let dump = Dump {
+            users: query_all(&tx, sql::ALL_USERS, user_from_row)?,
+            sync_keys: query_all(&tx, sql::ALL_SYNC_KEYS, |r| {
+                Ok(SyncKeyRow {
+                    digest: r.get(0)?,
+                    user_id: r.get(1)?,
+                    created_at: r.get(2)?,
+                    last_used_at: r.get(3)?,
+                    client_version: r.get(4)?,
+                    legacy: r.get::<_, i64>(5)? != 0,
+                })
+            })?,
+            web_sessions: query_all(&tx, sql::ALL_WEB_SESSIONS, |r| {
+                Ok(WebSessionRow {
+                    digest: r.get(0)?,
+                    user_id: r.get(1)?,
+                    created_at: r.get(2)?,
+                    last_seen_at: r.get(3)?,
+                    expires_at: r.get(4)?,
+                })
+            })?,
+            reset_tokens: query_all(&tx, sql::ALL_RESET_TOKENS, |r| {
+                Ok(ResetTokenRow {
+                    digest: r.get(0)?,
+                    user_id: r.get(1)?,
+                    created_at: r.get(2)?,
+                    expires_at: r.get(3)?,
+                    used_at: r.get(4)?,
+                })
+            })?,
+            settings: query_all(&tx, sql::ALL_SETTINGS, |r| {
+                Ok(SettingRow {
+                    name: r.get(0)?,
+                    value: r.get(1)?,
+                    updated_at: r.get(2)?,
+                })
+            })?,
+            audit: query_all(&tx, sql::ALL_AUDIT, audit_from_row)?,
+        };
+        tx.commit()?;
+        Ok(dump)
+    }
+
+    fn import(&self, dump: &Dump, progress: &mut dyn FnMut(u64)) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let rows: i64 = tx.query_row(sql::COUNT_ROWS, [], |r| r.get(0))?;
+            if rows > 0 {
+                return Err(StoreError::NotEmpty(rows));
+            }
+            for u in &dump.users {
+                insert_user(tx, u)?;
+                progress(1);
+            }
+            for k in &dump.sync_keys {
+                insert_sync_key(tx, k)?;
+                progress(1);
+            }
+            for s in &dump.web_sessions {
+                tx.execute(
+                    sql::INSERT_WEB_SESSION,
+                    params![
+                        s.digest,
+                        s.user_id,
+                        s.created_at,
+                        s.last_seen_at,
+                        s.expires_at
+                    ],
+                )?;
+                progress(1);
+            }
+            for t in &dump.reset_tokens {
+                tx.execute(
+                    sql::INSERT_RESET_TOKEN,
+                    params![t.digest, t.user_id, t.created_at, t.expires_at, t.used_at],
+                )?;
+                progress(1);
+            }
+            for s in &dump.settings {
+                tx.execute(sql::INSERT_SETTING, params![s.name, s.value, s.updated_at])?;
+                progress(1);
+            }
+            for a in &dump.audit {
+                insert_audit(tx, a.id, &a.entry)?;
+                progress(1);
+            }
+            Ok(())
+        })
     }
 }

@@ -40,6 +40,24 @@ pub struct NewUser {
     pub now: i64,
 }
 
+impl NewUser {
+    /// The row as stored: generation 1, enabled.
+    pub fn to_row(&self) -> User {
+        User {
+            id: self.id,
+            username: self.username.clone(),
+            email: self.email.clone(),
+            password_hash: self.password_hash.clone(),
+            pbkdf2_hash: self.pbkdf2_hash.clone(),
+            credential_generation: 1,
+            is_admin: self.is_admin,
+            disabled: false,
+            created_at: self.now,
+            updated_at: self.now,
+        }
+    }
+}
+
 pub struct CredentialUpdate {
     pub user_id: i64,
     pub password_hash: String,
@@ -54,6 +72,19 @@ pub struct NewSyncKey {
     pub client_version: String,
     pub legacy: bool,
     pub now: i64,
+}
+
+impl NewSyncKey {
+    pub fn to_row(&self) -> SyncKeyRow {
+        SyncKeyRow {
+            digest: self.digest.clone(),
+            user_id: self.user_id,
+            created_at: self.now,
+            last_used_at: self.now,
+            client_version: self.client_version.clone(),
+            legacy: self.legacy,
+        }
+    }
 }
 
 /// A host key's owner, as the sync endpoints need it.
@@ -74,4 +105,78 @@ pub struct AuditEntry {
     pub action: String,
     pub user_id: Option<i64>,
     pub detail: String,
+}
+
+/// One stored host key, whole, as `adminctl db copy` moves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncKeyRow {
+    pub digest: String,
+    pub user_id: i64,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub client_version: String,
+    pub legacy: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSessionRow {
+    pub digest: String,
+    pub user_id: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetTokenRow {
+    pub digest: String,
+    pub user_id: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// A setting's value may be a secret (the SMTP password): kept out of `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SettingRow {
+    pub name: String,
+    pub value: String,
+    pub updated_at: i64,
+}
+
+impl fmt::Debug for SettingRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SettingRow")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub id: i64,
+    pub entry: AuditEntry,
+}
+
+/// Every row of every table but `instance`: one consistent snapshot of a database.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dump {
+    pub users: Vec<User>,
+    pub sync_keys: Vec<SyncKeyRow>,
+    pub web_sessions: Vec<WebSessionRow>,
+    pub reset_tokens: Vec<ResetTokenRow>,
+    pub settings: Vec<SettingRow>,
+    pub audit: Vec<AuditRow>,
+}
+
+impl Dump {
+    pub fn row_count(&self) -> u64 {
+        let n = self.users.len()
+            + self.sync_keys.len()
+            + self.web_sessions.len()
+            + self.reset_tokens.len()
+            + self.settings.len()
+            + self.audit.len();
+        u64::try_from(n).unwrap_or(u64::MAX)
+    }
 }

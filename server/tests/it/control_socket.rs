@@ -40,8 +40,21 @@ async fn the_handshake_reports_the_database_identity() {
         panic!("server not found");
     };
     assert_eq!(&client.database, app.state.store.identity());
-    assert_eq!(client.database.engine, "sqlite");
-    assert!(client.database.location.ends_with("accounts.sqlite3"));
+    assert_eq!(client.database.instance_id.len(), 32);
+    if client.database.engine == "sqlite" {
+        assert!(client.database.location.ends_with("accounts.sqlite3"));
+    } else {
+        assert_eq!(client.database.engine, "postgresql");
+        // postgres://user:PASSWORD@host/...: the password must not travel in the identity.
+        let url = app.state.config.database_url().unwrap_or_default();
+        let password = url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split_once('@'))
+            .and_then(|(userinfo, _)| userinfo.split_once(':'))
+            .map(|(_, password)| password)
+            .expect("the test URL carries a password");
+        assert!(!client.database.location.contains(password));
+    }
     app.shutdown().await;
 }
 

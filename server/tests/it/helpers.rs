@@ -24,7 +24,7 @@ pub struct TestApp {
 /// Binds first, then spawns: the returned app is already serving.
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::bind(Config::for_data_dir(dir.path()))
+    let server = Server::bind(test_config(dir.path()))
         .await
         .expect("server binds");
     let addr = server.local_addr().expect("addr");
@@ -41,6 +41,15 @@ pub async fn spawn_app() -> TestApp {
         stop: Some(stop),
         task: Some(task),
     }
+}
+
+/// Port 0, everything under `data_dir`, and the engine under test (a fresh PostgreSQL
+/// database when `FF_TEST_POSTGRES_URL` is set).
+pub fn test_config(data_dir: &std::path::Path) -> Config {
+    let mut config = Config::for_data_dir(data_dir);
+    config.database_url = flashcard_flow_server::test_support::fresh_database_url()
+        .map(flashcard_flow_server::config::DatabaseUrl::new);
+    config
 }
 
 pub struct SyncReply {

@@ -189,13 +189,11 @@ async fn keys_survive_a_restart() {
     let app = spawn_app().await;
     app.add_user("alice", "alice-password-1").await;
     let key = app.login("alice", "alice-password-1").await;
-    let dir_path = app.dir.path().to_path_buf();
+    let config = app.state.config.clone();
     let TestAppParts { dir } = take_dir(app).await;
-    let server = flashcard_flow_server::Server::bind(
-        flashcard_flow_server::config::Config::for_data_dir(&dir_path),
-    )
-    .await
-    .expect("rebind");
+    let server = flashcard_flow_server::Server::bind(config)
+        .await
+        .expect("rebind");
     assert!(server
         .state()
         .host_keys

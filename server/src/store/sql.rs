@@ -1,0 +1,97 @@
+//! The SQL both engines run, written once with `?N` placeholders. SQLite takes them as they
+//! are; PostgreSQL gets them through [`numbered_dollars`]. Keep to the portable subset.
+
+pub const USER_COLUMNS: &str = "id, username, email, password_hash, pbkdf2_hash, \
+     credential_generation, is_admin, disabled, created_at, updated_at";
+
+pub const INSERT_USER: &str = "INSERT INTO users (id, username, email, password_hash, \
+     pbkdf2_hash, credential_generation, is_admin, disabled, created_at, updated_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+/// Username (exact) or email (lower-cased); a username match wins over an email match.
+pub const FIND_USER_WHERE: &str =
+    "WHERE username = ?1 OR email = ?2 ORDER BY (username = ?1) DESC LIMIT 1";
+
+pub const SET_DISABLED: &str = "UPDATE users SET disabled = ?2, updated_at = ?3 WHERE id = ?1";
+pub const DELETE_USER: &str = "DELETE FROM users WHERE id = ?1";
+
+pub const UPDATE_CREDENTIALS: &str = "UPDATE users SET password_hash = ?2, pbkdf2_hash = ?3, \
+     credential_generation = credential_generation + 1, updated_at = ?4 WHERE id = ?1";
+/// What a password change revokes, in the same transaction.
+pub const REVOKE_ALL: [&str; 3] = [
+    "DELETE FROM sync_keys WHERE user_id = ?1",
+    "DELETE FROM web_sessions WHERE user_id = ?1",
+    "DELETE FROM password_reset_tokens WHERE user_id = ?1",
+];
+pub const SELECT_GENERATION: &str = "SELECT credential_generation FROM users WHERE id = ?1";
+
+pub const INSERT_SYNC_KEY: &str = "INSERT INTO sync_keys (digest, user_id, created_at, \
+     last_used_at, client_version, legacy) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/// A user's keys, most recently used first (the new key first among equals).
+pub const USER_KEYS_BY_RECENCY: &str = "SELECT digest FROM sync_keys WHERE user_id = ?1 \
+     ORDER BY last_used_at DESC, created_at DESC, (digest = ?2) DESC";
+pub const DELETE_SYNC_KEY: &str = "DELETE FROM sync_keys WHERE digest = ?1";
+pub const TOUCH_SYNC_KEY: &str =
+    "UPDATE sync_keys SET last_used_at = ?2 WHERE digest = ?1 AND last_used_at < ?2";
+
+pub const OWNER_SELECT: &str = "SELECT k.digest, u.id, u.username, u.credential_generation, \
+     u.created_at FROM sync_keys k JOIN users u ON u.id = k.user_id WHERE u.disabled = 0";
+
+pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, at, actor, action, user_id, detail) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+pub const RECENT_AUDIT: &str = "SELECT id, at, actor, action, user_id, detail FROM audit_log \
+     ORDER BY id DESC LIMIT ?1";
+
+pub const SELECT_INSTANCE: &str = "SELECT id, schema_version FROM instance";
+pub const INSERT_INSTANCE: &str =
+    "INSERT INTO instance (id, schema_version, created_at) VALUES (?1, ?2, ?3)";
+
+// Whole-table reads and writes for `adminctl db copy`.
+pub const ALL_USERS: &str = "SELECT id, username, email, password_hash, pbkdf2_hash, \
+     credential_generation, is_admin, disabled, created_at, updated_at FROM users ORDER BY id";
+pub const ALL_SYNC_KEYS: &str = "SELECT digest, user_id, created_at, last_used_at, \
+     client_version, legacy FROM sync_keys ORDER BY digest";
+pub const ALL_WEB_SESSIONS: &str = "SELECT digest, user_id, created_at, last_seen_at, \
+     expires_at FROM web_sessions ORDER BY digest";
+pub const INSERT_WEB_SESSION: &str = "INSERT INTO web_sessions (digest, user_id, created_at, \
+     last_seen_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+pub const ALL_RESET_TOKENS: &str = "SELECT digest, user_id, created_at, expires_at, used_at \
+     FROM password_reset_tokens ORDER BY digest";
+pub const INSERT_RESET_TOKEN: &str = "INSERT INTO password_reset_tokens (digest, user_id, \
+     created_at, expires_at, used_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+pub const ALL_SETTINGS: &str = "SELECT name, value, updated_at FROM settings ORDER BY name";
+pub const INSERT_SETTING: &str =
+    "INSERT INTO settings (name, value, updated_at) VALUES (?1, ?2, ?3)";
+pub const ALL_AUDIT: &str =
+    "SELECT id, at, actor, action, user_id, detail FROM audit_log ORDER BY id";
+/// Non-zero when any table but `instance` holds a row.
+pub const COUNT_ROWS: &str = "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM \
+     sync_keys) + (SELECT COUNT(*) FROM web_sessions) + (SELECT COUNT(*) FROM \
+     password_reset_tokens) + (SELECT COUNT(*) FROM settings) + (SELECT COUNT(*) FROM audit_log)";
+
+/// `?1` -> `$1`, for PostgreSQL. (No statement here has a `?` inside a string literal.)
+pub fn numbered_dollars(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_renumbered_for_postgres() {
+        assert_eq!(
+            numbered_dollars("WHERE a = ?1 OR b = ?12 AND c = '?'"),
+            "WHERE a = $1 OR b = $12 AND c = '?'"
+        );
+    }
+}
