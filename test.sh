@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the Rust unit and integration tests, the
-# real-binary acceptance suite (the real Anki client from PyPI, real SQLite files, the
-# built flashcard-flow-server and adminctl), and a bounded fuzz run of the control-socket
-# decoder. Exits non-zero on any failure.
+# real-binary acceptance suite (the real Anki client from PyPI, the built
+# flashcard-flow-server and adminctl), all of it once on SQLite and once on a private
+# PostgreSQL cluster, and a bounded fuzz run of the control-socket decoder. Exits non-zero
+# on any failure.
 #
 #   ./test.sh                      # everything
 #   FF_FUZZ_SECONDS=0 ./test.sh    # skip the fuzz run (needs cargo-fuzz otherwise)
+#   FF_POSTGRES=0 ./test.sh        # skip the PostgreSQL pass; =required: fail without it
 set -euo pipefail
 cd "$(dirname "$0")"
 
 venv=${FF_VENV:-.venv}
 fuzz_seconds=${FF_FUZZ_SECONDS:-30}
+postgres=${FF_POSTGRES:-auto}
+
+pg_dir=""
+cleanup() {
+  if [ -n "$pg_dir" ]; then
+    bash tests/pg_cluster.sh stop "$pg_dir/cluster" >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+  fi
+}
+trap cleanup EXIT
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -28,8 +40,31 @@ step "cargo test (unit and integration)"
 cargo build --workspace --bins --quiet
 cargo test --workspace --quiet
 
-step "acceptance: real binaries, real Anki client"
+step "acceptance on SQLite: real binaries, real Anki client"
 FF_BIN_DIR="$PWD/target/debug" "$venv/bin/python" -m pytest tests -q -p no:cacheprovider
+
+if [ "$postgres" != 0 ]; then
+  if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    step "PostgreSQL: a private cluster on loopback"
+    pg_dir=$(mktemp -d /tmp/ff-pg.XXXXXX)
+    chmod 755 "$pg_dir"  # the cluster runs as the unprivileged postgres user
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    pg_url=$(bash tests/pg_cluster.sh start "$pg_dir/cluster" "$port")
+    export FF_TEST_POSTGRES_URL="$pg_url" FF_TEST_POSTGRES_DIR="$pg_dir/cluster"
+
+    step "cargo test on PostgreSQL (account store, server)"
+    cargo test -p flashcard-flow-server --quiet
+
+    step "acceptance on PostgreSQL"
+    FF_BIN_DIR="$PWD/target/debug" "$venv/bin/python" -m pytest tests -q -p no:cacheprovider
+    unset FF_TEST_POSTGRES_URL FF_TEST_POSTGRES_DIR
+  elif [ "$postgres" = required ]; then
+    echo "FF_POSTGRES=required but PostgreSQL is not installed (apt-get install postgresql)" >&2
+    exit 1
+  else
+    echo "PostgreSQL is not installed: the PostgreSQL pass did not run (FF_POSTGRES=required makes this an error)"
+  fi
+fi
 
 if [ "$fuzz_seconds" -gt 0 ]; then
   step "fuzz: control-socket decoder for ${fuzz_seconds}s"

@@ -26,6 +26,7 @@ const POOL_SIZE: u32 = 8;
 /// How long a request waits for a connection before failing: short, so an outage costs
 /// quick failures rather than piled-up requests.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
 /// Serialises schema application between processes starting at the same time.
 const SCHEMA_LOCK_KEY: i64 = 0x0f1a_5c0d;
 
@@ -51,6 +52,23 @@ impl Drop for PostgresStore {
     }
 }
 
+/// The server's own words where there are any: `postgres::Error`'s `Display` alone says
+/// only "db error". (PostgreSQL never puts a password in a message.)
+fn describe_error(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(cause) = source {
+                text.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            text
+        }
+    }
+}
+
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> Self {
         match e.code() {
@@ -62,22 +80,11 @@ impl From<postgres::Error> for StoreError {
                     .to_string();
                 StoreError::conflict_from(&constraint)
             }
-            Some(code) if is_fatal_connect_code(code) => StoreError::Database(e.to_string()),
-            Some(_) => StoreError::Database(e.to_string()),
+            Some(_) => StoreError::Database(describe_error(&e)),
             // No SQLSTATE: an I/O or connection-level failure.
-            None => StoreError::Unavailable(e.to_string()),
+            None => StoreError::Unavailable(describe_error(&e)),
         }
     }
-}
-
-/// Wrong password, unknown role or database: waiting will not help.
-fn is_fatal_connect_code(code: &SqlState) -> bool {
-    [
-        SqlState::INVALID_PASSWORD,
-        SqlState::INVALID_AUTHORIZATION_SPECIFICATION,
-        SqlState::INVALID_CATALOG_NAME,
-    ]
-    .contains(code)
 }
 
 impl PostgresStore {
@@ -96,8 +103,10 @@ impl PostgresStore {
         }
         config.connect_timeout(CONNECTION_TIMEOUT);
         let location = describe(&config);
+        // Errors with an SQLSTATE (wrong password, unknown database) are final; those
+        // without (refused, timed out) mean the database is not answering yet.
         let open_error = |e: postgres::Error| {
-            let reason = e.to_string();
+            let reason = describe_error(&e);
             match StoreError::from(e) {
                 StoreError::Unavailable(_) => {
                     StoreError::Unavailable(format!("{location}: {reason}"))
@@ -298,7 +307,14 @@ impl Store for PostgresStore {
     }
 
     fn ping(&self) -> Result<(), StoreError> {
-        self.conn()?.simple_query("SELECT 1")?;
+        // A health check answers within a second, outage or not.
+        let mut conn = self
+            .pool
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable("the store is closing".into()))?
+            .get_timeout(PING_TIMEOUT)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        conn.simple_query("SELECT 1")?;
         Ok(())
     }
 
