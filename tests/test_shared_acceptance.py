@@ -1,6 +1,6 @@
 """The shared real-client acceptance suite (../shared/acceptance), run against the built
-server. Only the scenarios that need login and meta run here; the sync scenarios join them
-with the sync implementation."""
+server. Only the scenarios this server supports so far run here: login, and full upload
+and download. The normal-sync and media scenarios join them with those endpoints."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT, add_user
 
 CHECK = ROOT.parent / "shared" / "acceptance" / "anki_client_check.py"
-SCENARIOS = ["login_ok", "login_bad_password"]
+SCENARIOS = ["login_ok", "login_bad_password", "full_upload_then_download"]
 
 
 @pytest.mark.skipif(not CHECK.exists(), reason="../shared/acceptance is not next to this checkout")

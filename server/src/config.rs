@@ -14,6 +14,8 @@ use crate::accounts::{PasswordPolicy, DEFAULT_MAX_HOST_KEYS_PER_USER, DEFAULT_MI
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "data";
 pub const CONTROL_SOCKET_NAME: &str = "control.sock";
+/// The official server's default cap (3 x MAX_SYNC_PAYLOAD_MEGS).
+pub const DEFAULT_MAX_COLLECTION_MB: u64 = 300;
 
 /// Where the database and the control socket are: the same flags and environment
 /// variables for the server and for adminctl.
@@ -81,6 +83,7 @@ struct ConfigFile {
     max_host_keys_per_user: Option<u32>,
     shutdown_timeout_secs: Option<u64>,
     database_wait_secs: Option<u64>,
+    max_collection_mb: Option<u64>,
 }
 
 /// A database URL; its `Debug` hides any password in it.
@@ -131,6 +134,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// How long start-up waits for a database that does not answer yet.
     pub database_wait: Duration,
+    /// The largest collection accepted by a full upload, decompressed.
+    pub max_collection_bytes: u64,
     pub hashing_concurrency: usize,
 }
 
@@ -194,6 +199,10 @@ impl Config {
                 .max(1),
             shutdown_timeout: Duration::from_secs(file.shutdown_timeout_secs.unwrap_or(30)),
             database_wait: Duration::from_secs(file.database_wait_secs.unwrap_or(60)),
+            max_collection_bytes: file
+                .max_collection_mb
+                .unwrap_or(DEFAULT_MAX_COLLECTION_MB)
+                .saturating_mul(1024 * 1024),
             hashing_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             data_dir,
         })
@@ -212,6 +221,7 @@ impl Config {
             max_host_keys_per_user: DEFAULT_MAX_HOST_KEYS_PER_USER,
             shutdown_timeout: Duration::from_secs(30),
             database_wait: Duration::from_secs(60),
+            max_collection_bytes: DEFAULT_MAX_COLLECTION_MB * 1024 * 1024,
             hashing_concurrency: 2,
         }
     }

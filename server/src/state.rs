@@ -7,12 +7,13 @@ use std::time::Instant;
 use crate::accounts::HashingLimiter;
 use crate::config::Config;
 use crate::store::{Store, StoreError};
-use crate::sync::HostKeyCache;
+use crate::sync::{HostKeyCache, UserLocks};
 
 pub struct AppState {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub host_keys: HostKeyCache,
+    pub user_locks: UserLocks,
     pub hashing: HashingLimiter,
     pub started: Instant,
     /// Normal syncs in progress (reported by `Status`).
@@ -34,6 +35,7 @@ impl AppState {
             config,
             store,
             host_keys: HostKeyCache::default(),
+            user_locks: UserLocks::default(),
             started: Instant::now(),
             active_syncs: AtomicU32::new(0),
         }

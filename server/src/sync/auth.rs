@@ -34,3 +34,12 @@ pub async fn authenticate_fresh(
         }
     }
 }
+
+/// Authenticates from the in-memory map, falling back to the database on a miss (a key
+/// minted by another instance, or evicted and still valid).
+pub async fn authenticate(state: &AppState, host_key: &str) -> Result<SyncKeyOwner, SyncError> {
+    match state.host_keys.get(&accounts::digest(host_key)) {
+        Some(owner) => Ok(owner),
+        None => authenticate_fresh(state, host_key).await,
+    }
+}

@@ -12,7 +12,7 @@ use crate::clock;
 use crate::state::AppState;
 
 use super::auth::authenticate_fresh;
-use super::collection_meta::{collection_path, read_collection_meta, CollectionMeta};
+use super::collection_file::{collection_path, read_meta, CollectionMeta};
 use super::error::{OrStatus, SyncError};
 use super::transport::{
     json_response, SyncRequest, MAX_SYNC_VERSION, MIN_SYNC_VERSION, SMALL_BODY,
@@ -58,8 +58,9 @@ pub async fn meta(
         )));
     }
 
+    let _serialised = state.user_locks.lock(owner.user_id).await;
     let path = collection_path(&state.config.data_dir, owner.user_id);
-    let collection = tokio::task::spawn_blocking(move || read_collection_meta(&path))
+    let collection = tokio::task::spawn_blocking(move || read_meta(&path))
         .await
         .or_internal("collection read task failed")?
         .or_internal("cannot read collection")?;

@@ -4,12 +4,15 @@
 //! status codes.
 
 mod auth;
-mod collection_meta;
+pub mod collection_file;
+mod download;
 mod error;
 mod host_key_cache;
 mod login;
 mod meta;
 mod transport;
+mod upload;
+mod user_locks;
 
 use std::sync::Arc;
 
@@ -23,6 +26,8 @@ use crate::state::AppState;
 pub use error::{OrStatus, SyncError};
 pub use host_key_cache::HostKeyCache;
 pub use transport::{decompress_one_frame, SyncHeader, ORIGINAL_SIZE_HEADER, SYNC_HEADER};
+pub use upload::{UPLOAD_CORRUPT, UPLOAD_OK, UPLOAD_TOO_LARGE};
+pub use user_locks::UserLocks;
 
 /// `POST /sync/{method}`: dispatches on the method name.
 pub async fn collection_method(
@@ -34,6 +39,8 @@ pub async fn collection_method(
     let result = match method.as_str() {
         "hostKey" => login::host_key(&state, &headers, body).await,
         "meta" => meta::meta(&state, &headers, body).await,
+        "upload" => upload::upload(&state, &headers, body).await,
+        "download" => download::download(&state, &headers, body).await,
         _ => Err(SyncError::bad_request(format!(
             "Invalid URL: unknown sync method {method:?}"
         ))),

@@ -84,7 +84,7 @@ impl SyncRequest {
     }
 }
 
-fn parse_sync_header(headers: &HeaderMap) -> Result<SyncHeader, SyncError> {
+pub fn parse_sync_header(headers: &HeaderMap) -> Result<SyncHeader, SyncError> {
     let raw = headers
         .get(SYNC_HEADER)
         .or_bad_request("missing anki-sync header (legacy multipart clients are not supported)")?;

@@ -23,10 +23,15 @@ pub struct TestApp {
 
 /// Binds first, then spawns: the returned app is already serving.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app` with a configuration adjusted by the test.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::bind(test_config(dir.path()))
-        .await
-        .expect("server binds");
+    let mut config = test_config(dir.path());
+    adjust(&mut config);
+    let server = Server::bind(config).await.expect("server binds");
     let addr = server.local_addr().expect("addr");
     let state = server.state();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -55,6 +60,8 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
 pub struct SyncReply {
     pub status: u16,
     pub json: Option<Value>,
+    /// The decompressed body of a 200 that is not JSON (a downloaded collection).
+    pub raw: Option<Vec<u8>>,
 }
 
 pub fn sync_header(host_key: &str) -> String {
@@ -155,21 +162,27 @@ pub async fn read_reply(response: reqwest::Response) -> SyncReply {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
     let body = response.bytes().await.expect("body");
-    let json = if status == 200 {
-        let plain = zstd::stream::decode_all(&body[..]).expect("one zstd frame");
-        assert_eq!(
-            Some(plain.len() as u32),
-            original_size,
-            "anki-original-size"
-        );
-        Some(serde_json::from_slice(&plain).expect("json"))
-    } else {
+    if status != 200 {
         assert_eq!(
             body,
             status.to_string(),
             "error bodies carry only the status"
         );
-        None
-    };
-    SyncReply { status, json }
+        return SyncReply {
+            status,
+            json: None,
+            raw: None,
+        };
+    }
+    let plain = zstd::stream::decode_all(&body[..]).expect("one zstd frame");
+    assert_eq!(
+        Some(plain.len() as u32),
+        original_size,
+        "anki-original-size"
+    );
+    SyncReply {
+        status,
+        json: serde_json::from_slice(&plain).ok(),
+        raw: Some(plain),
+    }
 }

@@ -3,4 +3,5 @@
 
 mod control_socket;
 mod helpers;
+mod sync_full;
 mod sync_login;

@@ -1,0 +1,183 @@
+//! A user's collection on disk: `<data-dir>/users/<id>/collection.anki2`, an SQLite file in
+//! Anki's schema 18, exactly as the client uploads it.
+//!
+//! Replacing it is the delicate part. A collection in WAL mode has `-wal` and `-shm`
+//! companions; a WAL left behind from the old file would be replayed into the new one. So a
+//! replace checkpoints the old file, removes its companions, and only then renames the
+//! verified upload over it. At every instant the path holds a complete collection.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use r2d2_sqlite::rusqlite::{self, Connection, OpenFlags};
+use unicase::UniCase;
+
+const COLLECTION: &str = "collection.anki2";
+
+/// Where a user's files live under the data dir (DESIGN §6).
+pub fn user_dir(data_dir: &Path, user_id: i64) -> PathBuf {
+    data_dir.join("users").join(user_id.to_string())
+}
+
+pub fn collection_path(data_dir: &Path, user_id: i64) -> PathBuf {
+    user_dir(data_dir, user_id).join(COLLECTION)
+}
+
+fn companion(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Opens a collection with the `unicase` collation Anki's schema declares (without it even
+/// an integrity check fails), comparing the way Anki does.
+pub fn open(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.create_collation("unicase", |a, b| UniCase::new(a).cmp(&UniCase::new(b)))?;
+    Ok(conn)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollectionMeta {
+    pub modified_ms: i64,
+    pub schema_ms: i64,
+    pub usn: i32,
+    pub empty: bool,
+}
+
+/// Reads `mod`, `scm`, `usn` and whether any card exists; `None` when the user has no
+/// collection yet.
+pub fn read_meta(path: &Path) -> Result<Option<CollectionMeta>, String> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let conn = open(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| format!("cannot open collection: {e}"))?;
+    let (modified_ms, schema_ms, usn) = conn
+        .query_row("SELECT mod, scm, usn FROM col", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .map_err(|e| format!("cannot read col row: {e}"))?;
+    let empty = conn
+        .query_row("SELECT NOT EXISTS (SELECT 1 FROM cards)", [], |r| r.get(0))
+        .map_err(|e| format!("cannot count cards: {e}"))?;
+    Ok(Some(CollectionMeta {
+        modified_ms,
+        schema_ms,
+        usn,
+        empty,
+    }))
+}
+
+/// Why an uploaded file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadRejected {
+    #[error("collection exceeds size limit")]
+    TooLarge,
+    #[error("upload is not a valid collection: {0}")]
+    Corrupt(String),
+    #[error("cannot store upload: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Decompresses one zstd frame from `compressed` into `dest`, stopping past `limit` bytes.
+pub fn write_decompressed(
+    compressed: &[u8],
+    dest: &Path,
+    limit: u64,
+) -> Result<(), UploadRejected> {
+    let mut decoder = zstd::stream::read::Decoder::with_buffer(compressed)
+        .map_err(|e| UploadRejected::Corrupt(format!("not zstd: {e}")))?
+        .single_frame();
+    decoder
+        .window_log_max(27)
+        .map_err(|e| UploadRejected::Corrupt(e.to_string()))?;
+    let mut file = File::create(dest)?;
+    let copied = io::copy(&mut (&mut decoder).take(limit.saturating_add(1)), &mut file)
+        .map_err(|e| UploadRejected::Corrupt(format!("bad zstd frame: {e}")))?;
+    if copied > limit {
+        return Err(UploadRejected::TooLarge);
+    }
+    file.flush()?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// Accepts a file only if SQLite's integrity check passes and it is a collection of a
+/// schema the clients read (11 to 18, not 12 or 13), as the official server does.
+pub fn validate(path: &Path) -> Result<(), UploadRejected> {
+    let corrupt = |e: rusqlite::Error| UploadRejected::Corrupt(e.to_string());
+    let conn = open(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(corrupt)?;
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(corrupt)?;
+    if check != "ok" {
+        return Err(UploadRejected::Corrupt(format!("integrity check: {check}")));
+    }
+    let version: i64 = conn
+        .query_row("SELECT ver FROM col", [], |r| r.get(0))
+        .map_err(corrupt)?;
+    if !(11..=18).contains(&version) || version == 12 || version == 13 {
+        return Err(UploadRejected::Corrupt(format!("schema version {version}")));
+    }
+    // Fold any WAL the file carried into it, so the rename moves one complete file.
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .map_err(corrupt)?;
+    drop(conn);
+    for suffix in ["-wal", "-shm"] {
+        remove_if_present(&companion(path, suffix))?;
+    }
+    Ok(())
+}
+
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Puts a validated file in place of the user's collection, atomically.
+pub fn replace(collection: &Path, verified: &Path) -> io::Result<()> {
+    if collection.exists() {
+        // Fold the old WAL in first: deleting it then loses nothing, and no stale WAL can
+        // ever be replayed into the new file.
+        if let Ok(conn) = open(collection, OpenFlags::SQLITE_OPEN_READ_WRITE) {
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+        for suffix in ["-wal", "-shm"] {
+            remove_if_present(&companion(collection, suffix))?;
+        }
+    }
+    std::fs::rename(verified, collection)?;
+    if let Some(dir) = collection.parent() {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Prepares a download (protocol §3.12): bumps the server collection's `usn` and `mod` as
+/// the official server does, then returns a consistent copy of the whole file.
+pub fn snapshot_for_download(collection: &Path, scratch: &Path) -> Result<Vec<u8>, String> {
+    let conn = open(collection, OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .map_err(|e| format!("cannot open collection: {e}"))?;
+    conn.execute(
+        "UPDATE col SET usn = usn + 1, mod = ?1",
+        [crate::clock::now_millis()],
+    )
+    .map_err(|e| format!("cannot bump usn: {e}"))?;
+    remove_if_present(scratch).map_err(|e| e.to_string())?;
+    let target = scratch
+        .to_str()
+        .ok_or_else(|| "scratch path is not UTF-8".to_string())?;
+    conn.execute("VACUUM INTO ?1", [target])
+        .map_err(|e| format!("cannot snapshot collection: {e}"))?;
+    drop(conn);
+    let mut bytes = Vec::new();
+    File::open(scratch)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read snapshot: {e}"))?;
+    let _ = std::fs::remove_file(scratch);
+    Ok(bytes)
+}

@@ -1,0 +1,43 @@
+//! `POST /sync/download` (protocol §3.12): the whole server collection, as one consistent
+//! SQLite file in one zstd frame.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use crate::state::AppState;
+
+use super::auth::authenticate;
+use super::collection_file;
+use super::error::{OrStatus, SyncError};
+use super::transport::{bytes_response, SyncRequest, SMALL_BODY};
+
+pub async fn download(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, SyncError> {
+    let request = SyncRequest::read(headers, body, SMALL_BODY).await?;
+    let owner = authenticate(state, &request.header.host_key).await?;
+    let _serialised = state.user_locks.lock(owner.user_id).await;
+
+    let collection = collection_file::collection_path(&state.config.data_dir, owner.user_id);
+    if !collection.exists() {
+        return Err(SyncError::bad_request("no collection to download"));
+    }
+    let scratch = collection_file::user_dir(&state.config.data_dir, owner.user_id).join(format!(
+        "download-{}.tmp",
+        hex::encode(rand::random::<[u8; 8]>())
+    ));
+    let response = tokio::task::spawn_blocking(move || {
+        let bytes = collection_file::snapshot_for_download(&collection, &scratch)
+            .map_err(SyncError::internal)?;
+        bytes_response(bytes)
+    })
+    .await
+    .or_internal("download task failed")??;
+    tracing::info!(user = %owner.username, "full download served");
+    Ok(response)
+}
