@@ -17,6 +17,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/sync/{method}", post(sync::collection_method))
+        .route("/msync/{method}", post(sync::media::media_method))
         .with_state(state)
         .layer(
             TraceLayer::new_for_http()

@@ -95,9 +95,33 @@ impl SqliteStore {
     }
 }
 
+/// Prepares a new connection, retrying while the file is busy. SQLite may answer BUSY
+/// without waiting in its busy handler (while another process recovers or checkpoints the
+/// WAL, or where waiting could deadlock), so a connection opened during a burst of adminctl
+/// writes retries here instead of failing.
 fn configure_connection(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match try_configure_connection(conn) {
+            Err(e)
+                if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn try_configure_connection(conn: &mut Connection) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // WAL is a property of the file: set once, then only read. Setting it needs a lock
+    // that a concurrent writer (adminctl) may hold, and fails at once instead of waiting.
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+    }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())

@@ -60,10 +60,16 @@ pub async fn meta(
 
     let _serialised = state.user_locks.lock(owner.user_id).await;
     let path = collection_path(&state.config.data_dir, owner.user_id);
-    let collection = tokio::task::spawn_blocking(move || read_meta(&path))
-        .await
-        .or_internal("collection read task failed")?
-        .or_internal("cannot read collection")?;
+    let media_db = super::media::media_db_path(&state.config.data_dir, owner.user_id);
+    let (collection, media_usn) = tokio::task::spawn_blocking(move || {
+        let collection = read_meta(&path)?;
+        let media_usn = super::media::MediaDb::last_usn_at(&media_db)
+            .map_err(|e| format!("cannot read media usn: {e}"))?;
+        Ok::<_, String>((collection, media_usn))
+    })
+    .await
+    .or_internal("collection read task failed")?
+    .or_internal("cannot read collection")?;
     // With no collection yet, report an empty one whose schema time is the account's
     // creation: stable across calls, so a fresh client (mod 0) sees NO_CHANGES and a
     // client with cards is offered a full upload.
@@ -88,7 +94,6 @@ pub async fn meta(
         cont: true,
         host_num: 0,
         empty,
-        // The media database arrives with media sync; until then no media has a usn.
-        media_usn: 0,
+        media_usn,
     })
 }

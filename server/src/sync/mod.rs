@@ -9,6 +9,7 @@ mod download;
 mod error;
 mod host_key_cache;
 mod login;
+pub mod media;
 mod meta;
 mod transport;
 mod upload;

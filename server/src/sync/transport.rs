@@ -52,6 +52,9 @@ pub struct BodyLimits {
     pub decompressed: usize,
 }
 
+/// Compressed bodies up to this size are decoded on the async worker (microseconds).
+const INLINE_DECODE_BYTES: usize = 64 * 1024;
+
 /// Login and `meta` bodies are a few dozen bytes of JSON.
 pub const SMALL_BODY: BodyLimits = BodyLimits {
     compressed: 64 * 1024,
@@ -75,7 +78,16 @@ impl SyncRequest {
         let compressed = axum::body::to_bytes(body, limits.compressed)
             .await
             .or_bad_request("request body unreadable or over the size limit")?;
-        let body = decompress_one_frame(&compressed, limits.decompressed)?;
+        // Small bodies (logins, meta) decode in place; large ones off the async workers.
+        let body = if compressed.len() <= INLINE_DECODE_BYTES {
+            decompress_one_frame(&compressed, limits.decompressed)?
+        } else {
+            tokio::task::spawn_blocking(move || {
+                decompress_one_frame(&compressed, limits.decompressed)
+            })
+            .await
+            .or_internal("decompression task failed")??
+        };
         Ok(SyncRequest { header, body })
     }
 

@@ -5,3 +5,4 @@ mod control_socket;
 mod helpers;
 mod sync_full;
 mod sync_login;
+mod sync_media;

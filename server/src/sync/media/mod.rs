@@ -1,0 +1,252 @@
+//! Media sync, `/msync/*` (protocol §4): the user's media folder and its database,
+//! `users/<id>/media/` and `users/<id>/media.db`. Results are wrapped as
+//! `{"data": ..., "err": ""}`; `downloadFiles` answers a raw zip.
+
+mod archive;
+mod db;
+mod names;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha1::{Digest, Sha1};
+
+use crate::state::AppState;
+use crate::store::SyncKeyOwner;
+
+use super::auth::authenticate;
+use super::collection_file::user_dir;
+use super::error::{OrStatus, SyncError};
+use super::transport::{bytes_response, json_response, BodyLimits, SyncRequest, SMALL_BODY};
+
+pub use db::MediaDb;
+
+/// An upload zip: one file of up to 100 MiB plus the rest of a batch, compressed or not.
+const UPLOAD_BODY: BodyLimits = BodyLimits {
+    compressed: 110 * 1024 * 1024,
+    decompressed: 110 * 1024 * 1024,
+};
+
+pub fn media_db_path(data_dir: &Path, user_id: i64) -> PathBuf {
+    user_dir(data_dir, user_id).join("media.db")
+}
+
+fn media_folder(data_dir: &Path, user_id: i64) -> PathBuf {
+    user_dir(data_dir, user_id).join("media")
+}
+
+/// `POST /msync/{method}`.
+pub async fn media_method(
+    State(state): State<Arc<AppState>>,
+    UrlPath(method): UrlPath<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let limits = if method == "uploadChanges" {
+        UPLOAD_BODY
+    } else {
+        SMALL_BODY
+    };
+    let result = async {
+        let request = SyncRequest::read(&headers, body, limits).await?;
+        let owner = authenticate(&state, &request.header.host_key).await?;
+        let _serialised = state.user_locks.lock(owner.user_id).await;
+        let data_dir = state.config.data_dir.clone();
+        let host_key = request.header.host_key.clone();
+        match method.as_str() {
+            "begin" => blocking(move || begin(&data_dir, &owner, &request.json()?, host_key)).await,
+            "mediaChanges" => blocking(move || changes(&data_dir, &owner, &request.json()?)).await,
+            "uploadChanges" => blocking(move || upload(&data_dir, &owner, &request.body)).await,
+            "downloadFiles" => {
+                blocking(move || download(&data_dir, &owner, &request.json()?)).await
+            }
+            "mediaSanity" => blocking(move || sanity(&data_dir, &owner, &request.json()?)).await,
+            _ => Err(SyncError::bad_request(format!(
+                "Invalid URL: unknown media method {method:?}"
+            ))),
+        }
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn blocking<F>(work: F) -> Result<Response, SyncError>
+where
+    F: FnOnce() -> Result<Response, SyncError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .or_internal("media task failed")?
+}
+
+fn wrapped(data: Value) -> Result<Response, SyncError> {
+    json_response(&json!({"data": data, "err": ""}))
+}
+
+fn open_db(data_dir: &Path, owner: &SyncKeyOwner) -> Result<MediaDb, SyncError> {
+    std::fs::create_dir_all(user_dir(data_dir, owner.user_id))
+        .or_internal("cannot create user directory")?;
+    MediaDb::open(&media_db_path(data_dir, owner.user_id)).or_internal("cannot open media db")
+}
+
+#[derive(Deserialize)]
+struct BeginRequest {
+    #[serde(rename = "v", default)]
+    client_version: String,
+}
+
+fn begin(
+    data_dir: &Path,
+    owner: &SyncKeyOwner,
+    request: &BeginRequest,
+    host_key: String,
+) -> Result<Response, SyncError> {
+    if request.client_version.is_empty() {
+        return Err(SyncError::bad_request(
+            "media begin without a client version",
+        ));
+    }
+    let usn = open_db(data_dir, owner)?
+        .last_usn()
+        .or_internal("media usn")?;
+    // `sk` was a media session key once; clients now ignore it.
+    wrapped(json!({"usn": usn, "sk": host_key}))
+}
+
+#[derive(Deserialize)]
+struct ChangesRequest {
+    #[serde(rename = "lastUsn")]
+    last_usn: i32,
+}
+
+fn changes(
+    data_dir: &Path,
+    owner: &SyncKeyOwner,
+    request: &ChangesRequest,
+) -> Result<Response, SyncError> {
+    let rows = open_db(data_dir, owner)?
+        .changes_since(request.last_usn)
+        .or_internal("media changes")?;
+    wrapped(json!(rows))
+}
+
+fn upload(data_dir: &Path, owner: &SyncKeyOwner, zip: &[u8]) -> Result<Response, SyncError> {
+    let changes = archive::read_upload(zip).map_err(|e| SyncError::bad_request(e.to_string()))?;
+    let folder = media_folder(data_dir, owner.user_id);
+    let scratch = user_dir(data_dir, owner.user_id).join("media-incoming");
+    std::fs::create_dir_all(&folder).or_internal("cannot create media folder")?;
+    std::fs::create_dir_all(&scratch).or_internal("cannot create media scratch folder")?;
+    let mut db = open_db(data_dir, owner)?;
+    let mut batch = db.changes().or_internal("media transaction")?;
+    let mut removed = Vec::new();
+    for change in &changes {
+        match &change.data {
+            Some(data) => {
+                let sum = Sha1::digest(data);
+                let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
+                if batch
+                    .record(&change.fname, Some((sum.as_slice(), size)))
+                    .or_internal("media record")?
+                {
+                    // Written aside, then renamed into place: a file is whole or absent.
+                    let incoming = scratch.join(hex::encode(rand::random::<[u8; 8]>()));
+                    std::fs::write(&incoming, data).or_internal("cannot write media file")?;
+                    std::fs::rename(&incoming, folder.join(&change.fname))
+                        .or_internal("cannot place media file")?;
+                }
+            }
+            None => {
+                if batch
+                    .record(&change.fname, None)
+                    .or_internal("media record")?
+                {
+                    removed.push(folder.join(&change.fname));
+                }
+            }
+        }
+    }
+    batch.commit().or_internal("media commit")?;
+    for path in removed {
+        let _ = std::fs::remove_file(path);
+    }
+    let usn = db.last_usn().or_internal("media usn")?;
+    wrapped(json!([changes.len(), usn]))
+}
+
+#[derive(Deserialize)]
+struct DownloadRequest {
+    files: Vec<String>,
+}
+
+fn download(
+    data_dir: &Path,
+    owner: &SyncKeyOwner,
+    request: &DownloadRequest,
+) -> Result<Response, SyncError> {
+    if request.files.len() > archive::MAX_FILES {
+        return Err(SyncError::bad_request(format!(
+            "{} files requested, at most {}",
+            request.files.len(),
+            archive::MAX_FILES
+        )));
+    }
+    let folder = media_folder(data_dir, owner.user_id);
+    let mut db = open_db(data_dir, owner)?;
+    let mut files = Vec::new();
+    let mut total = 0usize;
+    for fname in &request.files {
+        names::validate(fname).map_err(SyncError::bad_request)?;
+        if db.entry(fname).or_internal("media entry")?.is_none() {
+            return Err(conflict(format!("{fname:?} is not on the server")));
+        }
+        let data = match std::fs::read(folder.join(fname)) {
+            Ok(data) => data,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                db.forget(fname).or_internal("media forget")?;
+                return Err(conflict(format!("{fname:?} vanished from disk; forgotten")));
+            }
+            Err(e) => return Err(SyncError::internal(format!("cannot read media: {e}"))),
+        };
+        total += data.len();
+        files.push((fname.clone(), data));
+        // The client takes the first k names as delivered and asks again for the rest.
+        if total > archive::DOWNLOAD_BATCH_BYTES {
+            break;
+        }
+    }
+    let zip = archive::write_download(&files).map_err(|e| SyncError::internal(e.to_string()))?;
+    bytes_response(zip)
+}
+
+fn conflict(reason: String) -> SyncError {
+    SyncError {
+        status: StatusCode::CONFLICT,
+        reason: reason.into(),
+    }
+}
+
+#[derive(Deserialize)]
+struct SanityRequest {
+    local: i64,
+}
+
+fn sanity(
+    data_dir: &Path,
+    owner: &SyncKeyOwner,
+    request: &SanityRequest,
+) -> Result<Response, SyncError> {
+    let count = open_db(data_dir, owner)?
+        .live_file_count()
+        .or_internal("media count")?;
+    wrapped(json!(if count == request.local {
+        "OK"
+    } else {
+        "mediaSanity"
+    }))
+}
