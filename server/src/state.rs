@@ -7,13 +7,15 @@ use std::time::Instant;
 use crate::accounts::HashingLimiter;
 use crate::config::Config;
 use crate::store::{Store, StoreError};
-use crate::sync::{HostKeyCache, UserLocks};
+use crate::sync::{HostKeyCache, MetaCache, UserLocks};
 
 pub struct AppState {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub host_keys: HostKeyCache,
     pub user_locks: UserLocks,
+    /// What `meta` reports about each user's files, kept between syncs.
+    pub files_meta: MetaCache,
     pub hashing: HashingLimiter,
     pub started: Instant,
     /// Normal syncs in progress (reported by `Status`).
@@ -36,6 +38,7 @@ impl AppState {
             store,
             host_keys: HostKeyCache::default(),
             user_locks: UserLocks::default(),
+            files_meta: MetaCache::default(),
             started: Instant::now(),
             active_syncs: AtomicU32::new(0),
         }
@@ -51,14 +54,15 @@ impl AppState {
         Ok(tokio::task::spawn_blocking(move || f(&*store)).await??)
     }
 
-    /// Applies a credential change made elsewhere (or in-process): reloads the user and
-    /// evicts cached keys older than `credential_generation`, or all of them if the user
-    /// is gone or disabled. Returns how many keys were evicted.
+    /// Applies a change made elsewhere (or in-process): reloads the user, evicts cached
+    /// keys older than `credential_generation` (all of them if the user is gone or
+    /// disabled) and forgets the cached file facts. Returns how many keys were evicted.
     pub async fn refresh_user(
         &self,
         user_id: i64,
         credential_generation: i64,
     ) -> Result<u32, BlockingError> {
+        self.files_meta.forget(user_id);
         let user = self.with_store(move |s| s.user_by_id(user_id)).await?;
         let keep_from = match user {
             Some(u) if !u.disabled => Some(credential_generation.max(u.credential_generation)),

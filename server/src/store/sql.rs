@@ -31,8 +31,10 @@ pub const INSERT_SYNC_KEY: &str = "INSERT INTO sync_keys (digest, user_id, creat
 pub const USER_KEYS_BY_RECENCY: &str = "SELECT digest FROM sync_keys WHERE user_id = ?1 \
      ORDER BY last_used_at DESC, created_at DESC, (digest = ?2) DESC";
 pub const DELETE_SYNC_KEY: &str = "DELETE FROM sync_keys WHERE digest = ?1";
+/// Records a key's use at most once a minute: `meta` runs this on every sync, and a write
+/// per sync would cost more than the lookup itself.
 pub const TOUCH_SYNC_KEY: &str =
-    "UPDATE sync_keys SET last_used_at = ?2 WHERE digest = ?1 AND last_used_at < ?2";
+    "UPDATE sync_keys SET last_used_at = ?2 WHERE digest = ?1 AND last_used_at < ?2 - 60";
 
 pub const OWNER_SELECT: &str = "SELECT k.digest, u.id, u.username, u.credential_generation, \
      u.created_at FROM sync_keys k JOIN users u ON u.id = k.user_id WHERE u.disabled = 0";

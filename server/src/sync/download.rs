@@ -31,6 +31,8 @@ pub async fn download(
         "download-{}.tmp",
         hex::encode(rand::random::<[u8; 8]>())
     ));
+    // The download bumps the collection's usn and mod.
+    state.files_meta.forget(owner.user_id);
     let response = tokio::task::spawn_blocking(move || {
         let bytes = collection_file::snapshot_for_download(&collection, &scratch)
             .map_err(SyncError::internal)?;

@@ -14,6 +14,7 @@ use crate::state::AppState;
 use super::auth::authenticate_fresh;
 use super::collection_file::{collection_path, read_meta, CollectionMeta};
 use super::error::{OrStatus, SyncError};
+use super::meta_cache::UserFilesMeta;
 use super::transport::{
     json_response, SyncRequest, MAX_SYNC_VERSION, MIN_SYNC_VERSION, SMALL_BODY,
 };
@@ -59,17 +60,30 @@ pub async fn meta(
     }
 
     let _serialised = state.user_locks.lock(owner.user_id).await;
-    let path = collection_path(&state.config.data_dir, owner.user_id);
-    let media_db = super::media::media_db_path(&state.config.data_dir, owner.user_id);
-    let (collection, media_usn) = tokio::task::spawn_blocking(move || {
-        let collection = read_meta(&path)?;
-        let media_usn = super::media::MediaDb::last_usn_at(&media_db)
-            .map_err(|e| format!("cannot read media usn: {e}"))?;
-        Ok::<_, String>((collection, media_usn))
-    })
-    .await
-    .or_internal("collection read task failed")?
-    .or_internal("cannot read collection")?;
+    let UserFilesMeta {
+        collection,
+        media_usn,
+    } = match state.files_meta.get(owner.user_id) {
+        Some(cached) => cached,
+        None => {
+            let path = collection_path(&state.config.data_dir, owner.user_id);
+            let media_db = super::media::media_db_path(&state.config.data_dir, owner.user_id);
+            let fresh = tokio::task::spawn_blocking(move || {
+                let collection = read_meta(&path)?;
+                let media_usn = super::media::MediaDb::last_usn_at(&media_db)
+                    .map_err(|e| format!("cannot read media usn: {e}"))?;
+                Ok::<_, String>(UserFilesMeta {
+                    collection,
+                    media_usn,
+                })
+            })
+            .await
+            .or_internal("collection read task failed")?
+            .or_internal("cannot read collection")?;
+            state.files_meta.put(owner.user_id, fresh);
+            fresh
+        }
+    };
     // With no collection yet, report an empty one whose schema time is the account's
     // creation: stable across calls, so a fresh client (mod 0) sees NO_CHANGES and a
     // client with cards is offered a full upload.

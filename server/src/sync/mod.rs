@@ -11,6 +11,7 @@ mod host_key_cache;
 mod login;
 pub mod media;
 mod meta;
+mod meta_cache;
 mod transport;
 mod upload;
 mod user_locks;
@@ -26,6 +27,7 @@ use crate::state::AppState;
 
 pub use error::{OrStatus, SyncError};
 pub use host_key_cache::HostKeyCache;
+pub use meta_cache::MetaCache;
 pub use transport::{decompress_one_frame, SyncHeader, ORIGINAL_SIZE_HEADER, SYNC_HEADER};
 pub use upload::{UPLOAD_CORRUPT, UPLOAD_OK, UPLOAD_TOO_LARGE};
 pub use user_locks::UserLocks;

@@ -60,6 +60,7 @@ pub async fn upload(
         }
         Err(e) => Err(e),
     };
+    state.files_meta.forget(owner.user_id);
     for leftover in [&compressed_path, &collection_path] {
         let _ = tokio::fs::remove_file(leftover).await;
     }

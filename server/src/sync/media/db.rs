@@ -41,20 +41,26 @@ pub struct LiveEntry {
 }
 
 impl MediaDb {
+    /// Opens (creating on first use) a user's media database. The schema is applied only
+    /// to a new file: every media request opens it, so the common path only reads.
     pub fn open(path: &Path) -> rusqlite::Result<MediaDb> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.execute_batch(SCHEMA)?;
+        let version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version != 4 {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.execute_batch(SCHEMA)?;
+        }
         Ok(MediaDb { conn })
     }
 
-    /// The media usn reported by `begin` and `meta` (0 when there is no media.db yet).
+    /// The media usn reported by `meta` (0 when there is no media.db yet), read-only.
     pub fn last_usn_at(path: &Path) -> rusqlite::Result<i32> {
         if !path.exists() {
             return Ok(0);
         }
-        MediaDb::open(path)?.last_usn()
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.query_row("SELECT last_usn FROM meta", [], |r| r.get(0))
     }
 
     pub fn last_usn(&self) -> rusqlite::Result<i32> {

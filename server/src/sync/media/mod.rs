@@ -59,6 +59,10 @@ pub async fn media_method(
         let _serialised = state.user_locks.lock(owner.user_id).await;
         let data_dir = state.config.data_dir.clone();
         let host_key = request.header.host_key.clone();
+        // Uploads and downloads (which may forget a vanished file) change the media usn.
+        if matches!(method.as_str(), "uploadChanges" | "downloadFiles") {
+            state.files_meta.forget(owner.user_id);
+        }
         match method.as_str() {
             "begin" => blocking(move || begin(&data_dir, &owner, &request.json()?, host_key)).await,
             "mediaChanges" => blocking(move || changes(&data_dir, &owner, &request.json()?)).await,
