@@ -16,6 +16,8 @@ pub struct AppState {
     pub user_locks: UserLocks,
     /// What `meta` reports about each user's files, kept between syncs.
     pub files_meta: MetaCache,
+    /// Each user's media database, kept open between requests.
+    pub media_dbs: crate::sync::media::OpenMediaDbs,
     pub hashing: HashingLimiter,
     pub started: Instant,
     /// Normal syncs in progress (reported by `Status`).
@@ -39,6 +41,7 @@ impl AppState {
             host_keys: HostKeyCache::default(),
             user_locks: UserLocks::default(),
             files_meta: MetaCache::default(),
+            media_dbs: Default::default(),
             started: Instant::now(),
             active_syncs: AtomicU32::new(0),
         }
@@ -63,6 +66,7 @@ impl AppState {
         credential_generation: i64,
     ) -> Result<u32, BlockingError> {
         self.files_meta.forget(user_id);
+        self.media_dbs.forget(user_id);
         let user = self.with_store(move |s| s.user_by_id(user_id)).await?;
         let keep_from = match user {
             Some(u) if !u.disabled => Some(credential_generation.max(u.credential_generation)),

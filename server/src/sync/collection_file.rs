@@ -158,8 +158,10 @@ pub fn replace(collection: &Path, verified: &Path) -> io::Result<()> {
 }
 
 /// Prepares a download (protocol §3.12): bumps the server collection's `usn` and `mod` as
-/// the official server does, then returns a consistent copy of the whole file.
-pub fn snapshot_for_download(collection: &Path, scratch: &Path) -> Result<Vec<u8>, String> {
+/// the official server does, folds the WAL into the file and returns the file's bytes.
+/// Consistent because every write to a collection happens under its user's lock, which
+/// the caller holds.
+pub fn snapshot_for_download(collection: &Path) -> Result<Vec<u8>, String> {
     let conn = open(collection, OpenFlags::SQLITE_OPEN_READ_WRITE)
         .map_err(|e| format!("cannot open collection: {e}"))?;
     conn.execute(
@@ -167,17 +169,18 @@ pub fn snapshot_for_download(collection: &Path, scratch: &Path) -> Result<Vec<u8
         [crate::clock::now_millis()],
     )
     .map_err(|e| format!("cannot bump usn: {e}"))?;
-    remove_if_present(scratch).map_err(|e| e.to_string())?;
-    let target = scratch
-        .to_str()
-        .ok_or_else(|| "scratch path is not UTF-8".to_string())?;
-    conn.execute("VACUUM INTO ?1", [target])
-        .map_err(|e| format!("cannot snapshot collection: {e}"))?;
+    let (busy, _, _): (i64, i64, i64) = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .map_err(|e| format!("cannot checkpoint collection: {e}"))?;
+    if busy != 0 {
+        return Err("collection busy: checkpoint incomplete".into());
+    }
     drop(conn);
     let mut bytes = Vec::new();
-    File::open(scratch)
+    File::open(collection)
         .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|e| format!("cannot read snapshot: {e}"))?;
-    let _ = std::fs::remove_file(scratch);
+        .map_err(|e| format!("cannot read collection: {e}"))?;
     Ok(bytes)
 }

@@ -27,15 +27,11 @@ pub async fn download(
     if !collection.exists() {
         return Err(SyncError::bad_request("no collection to download"));
     }
-    let scratch = collection_file::user_dir(&state.config.data_dir, owner.user_id).join(format!(
-        "download-{}.tmp",
-        hex::encode(rand::random::<[u8; 8]>())
-    ));
     // The download bumps the collection's usn and mod.
     state.files_meta.forget(owner.user_id);
     let response = tokio::task::spawn_blocking(move || {
-        let bytes = collection_file::snapshot_for_download(&collection, &scratch)
-            .map_err(SyncError::internal)?;
+        let bytes =
+            collection_file::snapshot_for_download(&collection).map_err(SyncError::internal)?;
         bytes_response(bytes)
     })
     .await

@@ -46,6 +46,9 @@ impl MediaDb {
     pub fn open(path: &Path) -> rusqlite::Result<MediaDb> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        // WAL with NORMAL sync: a crash can lose the last batch but never corrupts; the
+        // client then simply sends that batch again.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         let version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version != 4 {
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -135,11 +138,8 @@ impl MediaChanges<'_> {
     pub fn record(&mut self, fname: &str, new: Option<(&[u8], i64)>) -> rusqlite::Result<bool> {
         let existing: Option<(Vec<u8>, i64)> = self
             .tx
-            .query_row(
-                "SELECT csum, size FROM media WHERE fname = ?1",
-                [fname],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT csum, size FROM media WHERE fname = ?1")?
+            .query_row([fname], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let live = existing.filter(|(_, size)| *size > 0);
         let unchanged = match (&live, new) {

@@ -5,9 +5,10 @@
 mod archive;
 mod db;
 mod names;
+mod open_dbs;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
@@ -26,6 +27,7 @@ use super::error::{OrStatus, SyncError};
 use super::transport::{bytes_response, json_response, BodyLimits, SyncRequest, SMALL_BODY};
 
 pub use db::MediaDb;
+pub use open_dbs::OpenMediaDbs;
 
 /// An upload zip: one file of up to 100 MiB plus the rest of a batch, compressed or not.
 const UPLOAD_BODY: BodyLimits = BodyLimits {
@@ -59,18 +61,29 @@ pub async fn media_method(
         let _serialised = state.user_locks.lock(owner.user_id).await;
         let data_dir = state.config.data_dir.clone();
         let host_key = request.header.host_key.clone();
+        std::fs::create_dir_all(user_dir(&data_dir, owner.user_id))
+            .or_internal("cannot create user directory")?;
+        let db = state
+            .media_dbs
+            .get(owner.user_id, &media_db_path(&data_dir, owner.user_id))
+            .or_internal("cannot open media db")?;
         // Uploads and downloads (which may forget a vanished file) change the media usn.
         if matches!(method.as_str(), "uploadChanges" | "downloadFiles") {
             state.files_meta.forget(owner.user_id);
         }
         match method.as_str() {
-            "begin" => blocking(move || begin(&data_dir, &owner, &request.json()?, host_key)).await,
-            "mediaChanges" => blocking(move || changes(&data_dir, &owner, &request.json()?)).await,
-            "uploadChanges" => blocking(move || upload(&data_dir, &owner, &request.body)).await,
-            "downloadFiles" => {
-                blocking(move || download(&data_dir, &owner, &request.json()?)).await
+            "begin" => blocking(db, move |db| begin(db, &request.json()?, host_key)).await,
+            "mediaChanges" => blocking(db, move |db| changes(db, &request.json()?)).await,
+            "uploadChanges" => {
+                blocking(db, move |db| upload(db, &data_dir, &owner, &request.body)).await
             }
-            "mediaSanity" => blocking(move || sanity(&data_dir, &owner, &request.json()?)).await,
+            "downloadFiles" => {
+                blocking(db, move |db| {
+                    download(db, &data_dir, &owner, &request.json()?)
+                })
+                .await
+            }
+            "mediaSanity" => blocking(db, move |db| sanity(db, &request.json()?)).await,
             _ => Err(SyncError::bad_request(format!(
                 "Invalid URL: unknown media method {method:?}"
             ))),
@@ -80,23 +93,22 @@ pub async fn media_method(
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn blocking<F>(work: F) -> Result<Response, SyncError>
+/// Runs a media operation on the blocking pool with the user's open media database.
+async fn blocking<F>(db: Arc<Mutex<MediaDb>>, work: F) -> Result<Response, SyncError>
 where
-    F: FnOnce() -> Result<Response, SyncError> + Send + 'static,
+    F: FnOnce(&mut MediaDb) -> Result<Response, SyncError> + Send + 'static,
 {
-    tokio::task::spawn_blocking(work)
-        .await
-        .or_internal("media task failed")?
+    tokio::task::spawn_blocking(move || {
+        // Uncontended: the caller holds the user's lock.
+        let mut db = db.lock().unwrap_or_else(PoisonError::into_inner);
+        work(&mut db)
+    })
+    .await
+    .or_internal("media task failed")?
 }
 
 fn wrapped(data: Value) -> Result<Response, SyncError> {
     json_response(&json!({"data": data, "err": ""}))
-}
-
-fn open_db(data_dir: &Path, owner: &SyncKeyOwner) -> Result<MediaDb, SyncError> {
-    std::fs::create_dir_all(user_dir(data_dir, owner.user_id))
-        .or_internal("cannot create user directory")?;
-    MediaDb::open(&media_db_path(data_dir, owner.user_id)).or_internal("cannot open media db")
 }
 
 #[derive(Deserialize)]
@@ -106,8 +118,7 @@ struct BeginRequest {
 }
 
 fn begin(
-    data_dir: &Path,
-    owner: &SyncKeyOwner,
+    db: &mut MediaDb,
     request: &BeginRequest,
     host_key: String,
 ) -> Result<Response, SyncError> {
@@ -116,9 +127,7 @@ fn begin(
             "media begin without a client version",
         ));
     }
-    let usn = open_db(data_dir, owner)?
-        .last_usn()
-        .or_internal("media usn")?;
+    let usn = db.last_usn().or_internal("media usn")?;
     // `sk` was a media session key once; clients now ignore it.
     wrapped(json!({"usn": usn, "sk": host_key}))
 }
@@ -129,24 +138,24 @@ struct ChangesRequest {
     last_usn: i32,
 }
 
-fn changes(
-    data_dir: &Path,
-    owner: &SyncKeyOwner,
-    request: &ChangesRequest,
-) -> Result<Response, SyncError> {
-    let rows = open_db(data_dir, owner)?
+fn changes(db: &mut MediaDb, request: &ChangesRequest) -> Result<Response, SyncError> {
+    let rows = db
         .changes_since(request.last_usn)
         .or_internal("media changes")?;
     wrapped(json!(rows))
 }
 
-fn upload(data_dir: &Path, owner: &SyncKeyOwner, zip: &[u8]) -> Result<Response, SyncError> {
+fn upload(
+    db: &mut MediaDb,
+    data_dir: &Path,
+    owner: &SyncKeyOwner,
+    zip: &[u8],
+) -> Result<Response, SyncError> {
     let changes = archive::read_upload(zip).map_err(|e| SyncError::bad_request(e.to_string()))?;
     let folder = media_folder(data_dir, owner.user_id);
     let scratch = user_dir(data_dir, owner.user_id).join("media-incoming");
     std::fs::create_dir_all(&folder).or_internal("cannot create media folder")?;
     std::fs::create_dir_all(&scratch).or_internal("cannot create media scratch folder")?;
-    let mut db = open_db(data_dir, owner)?;
     let mut batch = db.changes().or_internal("media transaction")?;
     let mut removed = Vec::new();
     for change in &changes {
@@ -189,6 +198,7 @@ struct DownloadRequest {
 }
 
 fn download(
+    db: &mut MediaDb,
     data_dir: &Path,
     owner: &SyncKeyOwner,
     request: &DownloadRequest,
@@ -201,7 +211,6 @@ fn download(
         )));
     }
     let folder = media_folder(data_dir, owner.user_id);
-    let mut db = open_db(data_dir, owner)?;
     let mut files = Vec::new();
     let mut total = 0usize;
     for fname in &request.files {
@@ -240,14 +249,8 @@ struct SanityRequest {
     local: i64,
 }
 
-fn sanity(
-    data_dir: &Path,
-    owner: &SyncKeyOwner,
-    request: &SanityRequest,
-) -> Result<Response, SyncError> {
-    let count = open_db(data_dir, owner)?
-        .live_file_count()
-        .or_internal("media count")?;
+fn sanity(db: &mut MediaDb, request: &SanityRequest) -> Result<Response, SyncError> {
+    let count = db.live_file_count().or_internal("media count")?;
     wrapped(json!(if count == request.local {
         "OK"
     } else {
