@@ -18,8 +18,8 @@ pub const CONTROL_SOCKET_NAME: &str = "control.sock";
 pub const DEFAULT_MAX_COLLECTION_MB: u64 = 300;
 
 /// Where the database and the control socket are: the same flags and environment
-/// variables for the server and for adminctl.
-#[derive(Debug, Clone, Default, clap::Args)]
+/// variables for the server and for adminctl. Its `Debug` hides any password in the URL.
+#[derive(Clone, Default, clap::Args)]
 pub struct GlobalOptions {
     /// Data directory: the embedded SQLite database, collections, and the control socket
     /// [default: ./data]
@@ -55,6 +55,20 @@ pub struct GlobalOptions {
         value_name = "FILE"
     )]
     pub config: Option<PathBuf>,
+}
+
+impl fmt::Debug for GlobalOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GlobalOptions")
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("control_socket", &self.control_socket)
+            .field("config", &self.config)
+            .finish()
+    }
 }
 
 /// The server's own flags on top of [`GlobalOptions`].
@@ -300,5 +314,10 @@ mod tests {
     fn database_url_debug_hides_the_password() {
         let url = DatabaseUrl("postgres://ff:hunter2@db/ff".into());
         assert_eq!(format!("{url:?}"), "postgres://ff:***@db/ff");
+        let options = GlobalOptions {
+            database_url: Some("postgres://ff:hunter2@db/ff".into()),
+            ..Default::default()
+        };
+        assert!(!format!("{options:?}").contains("hunter2"));
     }
 }
