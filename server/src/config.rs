@@ -83,7 +83,8 @@ pub struct ServerOptions {
 }
 
 /// The optional TOML file. Unknown keys are an error, so a typo is not silently ignored.
-#[derive(Debug, Default, Deserialize)]
+/// No `Debug`: it may hold a database password.
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     listen: Option<SocketAddr>,
