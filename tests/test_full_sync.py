@@ -29,20 +29,21 @@ def fields(profile) -> list[tuple]:
     return profile.col.db.all("select id, flds, tags from notes order by id")
 
 
-def upload(profile) -> None:
+def full_sync(profile, upload: bool) -> None:
+    """A one-way sync the way Anki Desktop does it: close, transfer, reopen."""
     profile.col.close_for_full_sync()
     try:
-        profile.col.full_upload_or_download(auth=profile.auth, server_usn=None, upload=True)
+        profile.col.full_upload_or_download(auth=profile.auth, server_usn=None, upload=upload)
     finally:
         profile.col.reopen(after_full_sync=True)
+
+
+def upload(profile) -> None:
+    full_sync(profile, upload=True)
 
 
 def download(profile) -> None:
-    profile.col.close_for_full_sync()
-    try:
-        profile.col.full_upload_or_download(auth=profile.auth, server_usn=None, upload=False)
-    finally:
-        profile.col.reopen(after_full_sync=True)
+    full_sync(profile, upload=False)
 
 
 def test_a_collection_uploaded_by_one_client_downloads_whole_into_another(server, anki):

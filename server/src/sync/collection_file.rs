@@ -81,13 +81,15 @@ pub enum UploadRejected {
     Io(#[from] io::Error),
 }
 
-/// Decompresses one zstd frame from `compressed` into `dest`, stopping past `limit` bytes.
+/// Decompresses one zstd frame from the file `compressed` into `dest`, streaming, and
+/// stopping past `limit` bytes: memory stays small whatever the upload's size.
 pub fn write_decompressed(
-    compressed: &[u8],
+    compressed: &Path,
     dest: &Path,
     limit: u64,
 ) -> Result<(), UploadRejected> {
-    let mut decoder = zstd::stream::read::Decoder::with_buffer(compressed)
+    let source = io::BufReader::new(File::open(compressed)?);
+    let mut decoder = zstd::stream::read::Decoder::with_buffer(source)
         .map_err(|e| UploadRejected::Corrupt(format!("not zstd: {e}")))?
         .single_frame();
     decoder

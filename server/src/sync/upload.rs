@@ -49,8 +49,7 @@ pub async fn upload(
             let (compressed, candidate) = (compressed_path.clone(), collection_path.clone());
             let target = collection_file::collection_path(&state.config.data_dir, owner.user_id);
             tokio::task::spawn_blocking(move || {
-                let data = std::fs::read(&compressed)?;
-                collection_file::write_decompressed(&data, &candidate, limit)?;
+                collection_file::write_decompressed(&compressed, &candidate, limit)?;
                 collection_file::validate(&candidate)?;
                 collection_file::replace(&target, &candidate)?;
                 Ok::<_, UploadRejected>(())
