@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod control;
 pub mod http;
+pub mod schema_bridge;
 pub mod shutdown;
 pub mod state;
 pub mod store;
