@@ -1,6 +1,5 @@
 //! What every request handler and the control socket share.
 
-use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,8 +19,8 @@ pub struct AppState {
     pub media_dbs: crate::sync::media::OpenMediaDbs,
     pub hashing: HashingLimiter,
     pub started: Instant,
-    /// Normal syncs in progress (reported by `Status`).
-    pub active_syncs: AtomicU32,
+    /// Normal syncs in progress (their count is reported by `Status`).
+    pub normal_syncs: crate::sync::normal::NormalSyncs,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +42,7 @@ impl AppState {
             files_meta: MetaCache::default(),
             media_dbs: Default::default(),
             started: Instant::now(),
-            active_syncs: AtomicU32::new(0),
+            normal_syncs: Default::default(),
         }
     }
 

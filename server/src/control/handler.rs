@@ -1,6 +1,5 @@
 //! One control connection: the `Hello` handshake, then request/response pairs.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use flashcard_flow_proto::{
@@ -85,7 +84,7 @@ async fn answer(request: Request, peer: Peer, state: &AppState) -> Response {
                 uptime_secs: state.started.elapsed().as_secs(),
                 cached_users,
                 cached_host_keys,
-                active_syncs: state.active_syncs.load(Ordering::Relaxed),
+                active_syncs: u32::try_from(state.normal_syncs.len()).unwrap_or(u32::MAX),
             })
         }
         Request::RefreshUser {

@@ -16,6 +16,7 @@ pub mod pb;
 
 pub use deck::{deck_from_json, deck_to_json, native_deck_name, DeckRow};
 pub use deck_config::{deck_config_from_json, deck_config_to_json, DeckConfigRow};
+pub use json_in::id as json_id;
 pub use json_out::array as json_array;
 pub use notetype::{
     notetype_from_json, notetype_to_json, sort_field_index, FieldRow, NotetypeRow, TemplateRow,

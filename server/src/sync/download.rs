@@ -22,6 +22,8 @@ pub async fn download(
     let request = SyncRequest::read(headers, body, SMALL_BODY).await?;
     let owner = authenticate(state, &request.header.host_key).await?;
     let _serialised = state.user_locks.lock(owner.user_id).await;
+    // Like the official server, any of these silently aborts a normal sync in progress.
+    state.normal_syncs.abort(owner.user_id).await;
 
     let collection = collection_file::collection_path(&state.config.data_dir, owner.user_id);
     if !collection.exists() {

@@ -31,6 +31,11 @@ impl SyncError {
         Self::new(StatusCode::FORBIDDEN, reason)
     }
 
+    /// 409: a stateful sync call without the matching `start` (protocol §3.10).
+    pub fn conflict(reason: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::CONFLICT, reason)
+    }
+
     /// 501: the client reports that it is too old.
     pub fn client_too_old(reason: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::NOT_IMPLEMENTED, reason)

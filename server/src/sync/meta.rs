@@ -60,6 +60,8 @@ pub async fn meta(
     }
 
     let _serialised = state.user_locks.lock(owner.user_id).await;
+    // Like the official server, any of these silently aborts a normal sync in progress.
+    state.normal_syncs.abort(owner.user_id).await;
     let UserFilesMeta {
         collection,
         media_usn,

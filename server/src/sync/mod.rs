@@ -12,6 +12,7 @@ mod login;
 pub mod media;
 mod meta;
 mod meta_cache;
+pub mod normal;
 mod transport;
 mod upload;
 mod user_locks;
@@ -44,6 +45,8 @@ pub async fn collection_method(
         "meta" => meta::meta(&state, &headers, body).await,
         "upload" => upload::upload(&state, &headers, body).await,
         "download" => download::download(&state, &headers, body).await,
+        "start" | "applyGraves" | "applyChanges" | "chunk" | "applyChunk" | "sanityCheck2"
+        | "finish" | "abort" => normal::handle(&state, &method, &headers, body).await,
         _ => Err(SyncError::bad_request(format!(
             "Invalid URL: unknown sync method {method:?}"
         ))),

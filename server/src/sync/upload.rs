@@ -32,6 +32,8 @@ pub async fn upload(
     let header = parse_sync_header(headers)?;
     let owner = authenticate(state, &header.host_key).await?;
     let _serialised = state.user_locks.lock(owner.user_id).await;
+    // Like the official server, any of these silently aborts a normal sync in progress.
+    state.normal_syncs.abort(owner.user_id).await;
 
     let dir = collection_file::user_dir(&state.config.data_dir, owner.user_id);
     tokio::fs::create_dir_all(&dir)
