@@ -8,8 +8,8 @@ driven by the real Anki client. Prints each figure for both servers and their ra
 
 Figures: Anki login; no-op sync; full upload and full download of an N-note collection;
 normal sync pushing 1,000 changed notes from one device and pulling them into another;
-media sync of 200 files (5 MB); 8 and 32 users syncing at once; peak RSS of each server
-after the run.
+media sync of 200 files (5 MB); 8 and 32 users syncing at once, with the server's CPU time
+per session in that phase; peak RSS of each server after the run.
 
 The concurrent users run in separate client processes (one per user, so the client side is
 not serialised by Python), log in beforehand, wait at a barrier, and then each run one
@@ -204,6 +204,12 @@ def user_session(root: str, endpoint: str, small: str, user: str, barrier, resul
         results.put(f"{user}: {err!r}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -266,7 +272,8 @@ def measure(server: Server, work: Path, source: Path, media_files: dict[str, byt
     small = work / "small.anki2"
     for clients in (8, 32):
         group = users[2:2 + clients]
-        barrier = multiprocessing.Barrier(clients)
+        # The parent joins the barrier too, so the CPU count starts after the logins.
+        barrier = multiprocessing.Barrier(clients + 1)
         results = multiprocessing.Queue()
         procs = [multiprocessing.Process(target=user_session,
                                          args=(str(root), server.endpoint, str(small), user,
@@ -274,6 +281,8 @@ def measure(server: Server, work: Path, source: Path, media_files: dict[str, byt
                  for user in group]
         for proc in procs:
             proc.start()
+        barrier.wait(timeout=600)
+        cpu_before = cpu_seconds(server.proc.pid)
         spans = [results.get(timeout=600) for _ in procs]
         for proc in procs:
             proc.join()
@@ -281,6 +290,9 @@ def measure(server: Server, work: Path, source: Path, media_files: dict[str, byt
         assert not failed, failed
         elapsed = max(end for _, end in spans) - min(start for start, _ in spans)
         out[f"{clients} users syncing at once (sessions/s)"] = clients / elapsed
+        # Where the time goes: with few cores the client processes compete with the server.
+        out[f"{clients} users: server CPU per session (ms)"] = (
+            1000 * (cpu_seconds(server.proc.pid) - cpu_before) / clients)
 
     out["peak RSS (MiB)"] = peak_rss_kib(server.proc.pid) / 1024
     for p in (probe, a, m):
