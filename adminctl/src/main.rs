@@ -11,6 +11,7 @@ use flashcard_flow_server::admin::{
 use flashcard_flow_server::config::GlobalOptions;
 
 mod db;
+mod import;
 mod users;
 
 const EXIT_CODES: &str = "\
@@ -49,6 +50,8 @@ enum Command {
     ResetPassword(ResetPasswordArgs),
     /// Show the database and the running server's state
     Status,
+    /// Take over users, collections and media from the official Anki sync server
+    ImportAnkiServer(import::ImportArgs),
     /// Move the account database between engines
     Db {
         #[command(subcommand)]
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::User { command } => report(users::run(&cli.global, command, cli.json)),
         Command::Status => report(status(&cli.global, cli.json)),
         Command::Db { command } => report(db::run(&cli.global, command, cli.json)),
+        Command::ImportAnkiServer(args) => report(import::run(&cli.global, args, cli.json)),
     };
     ExitCode::from(code)
 }

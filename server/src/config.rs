@@ -13,6 +13,9 @@ use crate::accounts::{PasswordPolicy, DEFAULT_MAX_HOST_KEYS_PER_USER, DEFAULT_MI
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "data";
+/// Read when no config file is named: a packaged install keeps its settings here, so the
+/// server and adminctl (from a root shell, with no flags) agree on the database and socket.
+pub const SYSTEM_CONFIG: &str = "/etc/flashcard-flow/config.toml";
 pub const CONTROL_SOCKET_NAME: &str = "control.sock";
 /// The official server's default cap (3 x MAX_SYNC_PAYLOAD_MEGS).
 pub const DEFAULT_MAX_COLLECTION_MB: u64 = 300;
@@ -173,18 +176,26 @@ impl Config {
     pub fn resolve(global: &GlobalOptions, server: &ServerOptions) -> Result<Config, ConfigError> {
         let file = match &global.config {
             Some(path) => read_config_file(path)?,
+            None if Path::new(SYSTEM_CONFIG).exists() => {
+                read_config_file(Path::new(SYSTEM_CONFIG))?
+            }
             None => ConfigFile::default(),
         };
+        // Under systemd, StateDirectory= and RuntimeDirectory= name the data dir and the
+        // socket's directory; anything configured explicitly wins.
         let data_dir = absolute(
             &global
                 .data_dir
                 .clone()
                 .or(file.data_dir)
+                .or_else(|| systemd_directory("STATE_DIRECTORY"))
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
         )?;
         let control_socket = match global.control_socket.clone().or(file.control_socket) {
             Some(path) => absolute(&path)?,
-            None => data_dir.join(CONTROL_SOCKET_NAME),
+            None => systemd_directory("RUNTIME_DIRECTORY")
+                .unwrap_or_else(|| data_dir.clone())
+                .join(CONTROL_SOCKET_NAME),
         };
         let default_listen: SocketAddr = DEFAULT_LISTEN
             .parse()
@@ -244,6 +255,13 @@ impl Config {
     pub fn database_url(&self) -> Option<&str> {
         self.database_url.as_ref().map(DatabaseUrl::expose)
     }
+}
+
+/// The first of the colon-separated paths systemd puts in `STATE_DIRECTORY` and friends.
+fn systemd_directory(variable: &str) -> Option<PathBuf> {
+    let value = std::env::var_os(variable)?;
+    let first = value.to_str()?.split(':').next()?.to_owned();
+    (!first.is_empty()).then(|| PathBuf::from(first))
 }
 
 /// Makes a path absolute against the current directory, dropping `.` components.

@@ -10,7 +10,9 @@ pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod control;
+pub mod health;
 pub mod http;
+pub mod notify;
 pub mod schema_bridge;
 pub mod shutdown;
 pub mod state;
@@ -147,11 +149,15 @@ impl Server {
             location = %identity.location,
             "flashcard-flow-server ready"
         );
+        // HTTP and the control socket are bound and the database answers: systemd may
+        // start what depends on us.
+        notify::notify_logged("READY=1");
         let grace = state.config.shutdown_timeout;
         let app = http::router(Arc::clone(&state));
         let trigger = stop.clone();
         let serve = axum::serve(http, app).with_graceful_shutdown(async move {
             shutdown.await;
+            notify::notify_logged("STOPPING=1");
             trigger.cancel();
         });
         let stopped = stop.clone();
@@ -167,6 +173,12 @@ impl Server {
             } => tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the shutdown bound; exiting"),
         }
         stop.cancel();
+        // A normal sync still open (a client that never sent `finish`) is rolled back,
+        // not left to the next start.
+        let abandoned = state.normal_syncs.abort_all().await;
+        if abandoned > 0 {
+            tracing::info!(abandoned, "rolled back normal syncs left open");
+        }
         if let Err(e) = control_task.await {
             tracing::warn!(error = %e, "control socket task failed");
         }

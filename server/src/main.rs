@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use flashcard_flow_server::admin::{self, ResetPasswordArgs};
 use flashcard_flow_server::config::{Config, GlobalOptions, ServerOptions};
-use flashcard_flow_server::{shutdown, telemetry, Server};
+use flashcard_flow_server::{health, shutdown, telemetry, Server};
 
 /// Self-hosted Anki sync and account server.
 ///
@@ -26,6 +26,9 @@ struct Cli {
 enum Command {
     /// Reset a user's password (the same code as `adminctl reset-password`)
     ResetPassword(ResetPasswordArgs),
+    /// Exit 0 if the server on the configured address answers /health with 200 (for
+    /// container HEALTHCHECKs and monitoring), 1 otherwise
+    Healthcheck,
 }
 
 fn main() -> ExitCode {
@@ -37,8 +40,47 @@ fn main() -> ExitCode {
             false,
             "flashcard-flow-server",
         )),
+        Some(Command::Healthcheck) => healthcheck(&cli.global, &cli.server),
         None => serve(&cli.global, &cli.server),
     }
+}
+
+fn healthcheck(global: &GlobalOptions, options: &ServerOptions) -> ExitCode {
+    let config = match Config::resolve(global, options) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match health::check(config.listen) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("unhealthy: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// SIGHUP re-reads the configuration and applies what can change while running: the
+/// log filter. (Everything else needs a restart, and the log says so.)
+fn spawn_reload_on_sighup(global: GlobalOptions, options: ServerOptions) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; reloading is unavailable");
+        return;
+    };
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match Config::resolve(&global, &options) {
+                Ok(config) => {
+                    telemetry::set_filter(&config.log_filter);
+                    tracing::info!("configuration reloaded (log filter); other settings apply at the next start");
+                }
+                Err(e) => tracing::warn!(error = %e, "SIGHUP: configuration not reloaded"),
+            }
+        }
+    });
 }
 
 fn serve(global: &GlobalOptions, options: &ServerOptions) -> ExitCode {
@@ -58,6 +100,7 @@ fn serve(global: &GlobalOptions, options: &ServerOptions) -> ExitCode {
         }
     };
     runtime.block_on(async {
+        spawn_reload_on_sighup(global.clone(), options.clone());
         // Start-up may wait for the database; a signal during that wait ends it.
         let bound = tokio::select! {
             bound = Server::bind(config) => bound,

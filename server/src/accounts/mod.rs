@@ -8,6 +8,7 @@
 
 mod hashing;
 mod host_keys;
+mod import;
 mod password;
 
 use std::fmt;
@@ -21,6 +22,7 @@ use crate::store::{
 
 pub use hashing::{HashingLimiter, HashingTaskFailed};
 pub use host_keys::{digest, HostKey};
+pub use import::{import_user, official_host_key, ImportedAccount, ImportedPassword};
 pub use password::{
     exceeds_max_length, hash_anki_password, hash_web_password, verify_anki_password,
     verify_web_password, HashingError, PasswordPolicy, PasswordRejected,
@@ -41,6 +43,8 @@ pub enum AccountError {
     InvalidEmail,
     #[error("no such user")]
     UnknownUser,
+    #[error("not a PBKDF2 PHC string ($pbkdf2-sha256$... or $pbkdf2-sha512$...)")]
+    InvalidImportedHash,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -6,6 +6,7 @@
 //! database (exit 4 and write nothing if not), write the change, then tell the server
 //! (`RefreshUser`). A change that could not be announced still stands (exit 3).
 
+pub mod import_official;
 mod password_input;
 mod privileges;
 mod reset;
@@ -65,9 +66,11 @@ impl From<crate::accounts::AccountError> for AdminError {
     fn from(e: crate::accounts::AccountError) -> Self {
         use crate::accounts::AccountError as E;
         match e {
-            E::PasswordRejected(_) | E::InvalidUsername(_) | E::InvalidEmail | E::UnknownUser => {
-                AdminError::BadInput(e.to_string())
-            }
+            E::PasswordRejected(_)
+            | E::InvalidUsername(_)
+            | E::InvalidEmail
+            | E::UnknownUser
+            | E::InvalidImportedHash => AdminError::BadInput(e.to_string()),
             E::Store(store::StoreError::Conflict(_)) => AdminError::BadInput(e.to_string()),
             E::Store(_) | E::Hashing(_) => AdminError::Internal(e.to_string()),
         }

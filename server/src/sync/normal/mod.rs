@@ -56,6 +56,14 @@ impl NormalSyncs {
         self.active.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Rolls back every sync in progress (at shutdown); returns how many there were.
+    pub async fn abort_all(&self) -> usize {
+        let all: Vec<ActiveSync> = self.lock().drain().map(|(_, sync)| sync).collect();
+        let count = all.len();
+        let _ = tokio::task::spawn_blocking(move || drop(all)).await;
+        count
+    }
+
     /// Rolls back the user's sync in progress, if any. The caller holds the user's lock.
     pub async fn abort(&self, user_id: i64) {
         if let Some(sync) = self.take(user_id) {
