@@ -72,3 +72,18 @@ CREATE TABLE IF NOT EXISTS audit_log (
     detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at);
+
+-- Mail waiting to be sent (notices after password changes, test mails): written by the
+-- server and by adminctl, sent by the server's outbox worker with retries. Never a secret:
+-- password-reset links are queued in the server's memory only, so a token never rests on
+-- disk in plain text.
+CREATE TABLE IF NOT EXISTS mail_outbox (
+    id BIGINT PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    attempts INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mail_outbox_due ON mail_outbox (next_attempt_at);

@@ -83,7 +83,113 @@ pub struct ServerOptions {
     /// Log filter, e.g. `info` or `flashcard_flow_server=debug` [default: info]
     #[arg(long, env = "FLASHCARD_FLOW_LOG", value_name = "FILTER")]
     pub log: Option<String>,
+    /// The address users reach the web UI at; every emailed link is built from it, never
+    /// from a request's Host header [default: http://<listen>]
+    #[arg(long, env = "FLASHCARD_FLOW_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    #[command(flatten)]
+    pub smtp: SmtpOptions,
 }
+
+/// SMTP for password-reset links and notices. `/admin/settings` can override these.
+#[derive(Clone, Default, clap::Args)]
+pub struct SmtpOptions {
+    /// SMTP server host name (no mail is sent without one)
+    #[arg(long, env = "FLASHCARD_FLOW_SMTP_HOST", value_name = "HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP port [default: 587 for starttls, 465 for tls, 25 for none]
+    #[arg(long, env = "FLASHCARD_FLOW_SMTP_PORT", value_name = "PORT")]
+    pub smtp_port: Option<u16>,
+    /// Connection security: none, starttls or tls [default: starttls]
+    #[arg(long, env = "FLASHCARD_FLOW_SMTP_SECURITY", value_name = "MODE")]
+    pub smtp_security: Option<String>,
+    #[arg(long, env = "FLASHCARD_FLOW_SMTP_USERNAME", value_name = "NAME")]
+    pub smtp_username: Option<String>,
+    /// Prefer the environment or the config file: a flag shows in `ps`
+    #[arg(
+        long,
+        env = "FLASHCARD_FLOW_SMTP_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    pub smtp_password: Option<String>,
+    /// Sender, e.g. `flashcard-flow <noreply@example.org>`
+    #[arg(long, env = "FLASHCARD_FLOW_SMTP_FROM", value_name = "MAILBOX")]
+    pub smtp_from: Option<String>,
+}
+
+impl fmt::Debug for SmtpOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpOptions")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_security", &self.smtp_security)
+            .field("smtp_username", &self.smtp_username)
+            .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
+            .field("smtp_from", &self.smtp_from)
+            .finish()
+    }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    None,
+    StartTls,
+    Tls,
+}
+
+impl SmtpSecurity {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "none" | "plain" => Some(SmtpSecurity::None),
+            "starttls" => Some(SmtpSecurity::StartTls),
+            "tls" | "ssl" | "smtps" => Some(SmtpSecurity::Tls),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpSecurity::None => "none",
+            SmtpSecurity::StartTls => "starttls",
+            SmtpSecurity::Tls => "tls",
+        }
+    }
+
+    pub fn default_port(self) -> u16 {
+        match self {
+            SmtpSecurity::None => 25,
+            SmtpSecurity::StartTls => 587,
+            SmtpSecurity::Tls => 465,
+        }
+    }
+}
+
+/// SMTP settings as configured (file, environment, flags, or the admin page).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub from: String,
+}
+
+impl fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
+}
+
+pub const DEFAULT_SMTP_FROM: &str = "flashcard-flow <noreply@localhost>";
 
 /// The optional TOML file. Unknown keys are an error, so a typo is not silently ignored.
 /// No `Debug`: it may hold a database password.
@@ -102,6 +208,14 @@ struct ConfigFile {
     shutdown_timeout_secs: Option<u64>,
     database_wait_secs: Option<u64>,
     max_collection_mb: Option<u64>,
+    public_url: Option<String>,
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    smtp_security: Option<String>,
+    smtp_username: Option<String>,
+    smtp_password: Option<String>,
+    smtp_from: Option<String>,
+    reset_token_minutes: Option<i64>,
 }
 
 /// A database URL; its `Debug` hides any password in it.
@@ -155,6 +269,11 @@ pub struct Config {
     /// The largest collection accepted by a full upload, decompressed.
     pub max_collection_bytes: u64,
     pub hashing_concurrency: usize,
+    /// Base of every link the server mails, without a trailing slash.
+    pub public_url: String,
+    /// SMTP from the file, environment or flags (`None`: no host configured).
+    pub smtp: Option<SmtpSettings>,
+    pub reset_token_ttl_secs: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -168,6 +287,8 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("cannot determine the current directory: {0}")]
     CurrentDir(std::io::Error),
+    #[error("invalid setting {name}: {message}")]
+    Invalid { name: &'static str, message: String },
 }
 
 impl Config {
@@ -200,8 +321,54 @@ impl Config {
         let default_listen: SocketAddr = DEFAULT_LISTEN
             .parse()
             .expect("the default listen address is a valid socket address");
+        let listen = server.listen.or(file.listen).unwrap_or(default_listen);
+        let public_url = resolve_public_url(server.public_url.clone().or(file.public_url), listen)?;
+        let opts = &server.smtp;
+        let smtp = match opts
+            .smtp_host
+            .clone()
+            .or(file.smtp_host)
+            .filter(|h| !h.trim().is_empty())
+        {
+            None => None,
+            Some(host) => {
+                let security = match opts.smtp_security.clone().or(file.smtp_security) {
+                    None => SmtpSecurity::StartTls,
+                    Some(v) => SmtpSecurity::parse(&v).ok_or_else(|| ConfigError::Invalid {
+                        name: "smtp_security",
+                        message: format!("{v:?} is not none, starttls or tls"),
+                    })?,
+                };
+                Some(SmtpSettings {
+                    host: host.trim().to_string(),
+                    port: opts
+                        .smtp_port
+                        .or(file.smtp_port)
+                        .unwrap_or(security.default_port()),
+                    security,
+                    username: opts
+                        .smtp_username
+                        .clone()
+                        .or(file.smtp_username)
+                        .filter(|u| !u.is_empty()),
+                    password: opts
+                        .smtp_password
+                        .clone()
+                        .or(file.smtp_password)
+                        .filter(|p| !p.is_empty()),
+                    from: opts
+                        .smtp_from
+                        .clone()
+                        .or(file.smtp_from)
+                        .unwrap_or_else(|| DEFAULT_SMTP_FROM.to_string()),
+                })
+            }
+        };
         Ok(Config {
-            listen: server.listen.or(file.listen).unwrap_or(default_listen),
+            public_url,
+            smtp,
+            reset_token_ttl_secs: file.reset_token_minutes.unwrap_or(30).clamp(5, 24 * 60) * 60,
+            listen,
             database_url: global
                 .database_url
                 .clone()
@@ -249,12 +416,36 @@ impl Config {
             database_wait: Duration::from_secs(60),
             max_collection_bytes: DEFAULT_MAX_COLLECTION_MB * 1024 * 1024,
             hashing_concurrency: 2,
+            public_url: "http://127.0.0.1:8080".into(),
+            smtp: None,
+            reset_token_ttl_secs: 30 * 60,
         }
     }
 
     pub fn database_url(&self) -> Option<&str> {
         self.database_url.as_ref().map(DatabaseUrl::expose)
     }
+}
+
+/// An http(s) URL without a trailing slash; without one configured, the listen address.
+fn resolve_public_url(
+    configured: Option<String>,
+    listen: SocketAddr,
+) -> Result<String, ConfigError> {
+    let Some(url) = configured.filter(|u| !u.trim().is_empty()) else {
+        return Ok(format!("http://{listen}"));
+    };
+    let url = url.trim().trim_end_matches('/').to_string();
+    let valid = (url.starts_with("http://") || url.starts_with("https://"))
+        && !url.contains(char::is_whitespace)
+        && !url.contains(['?', '#']);
+    if !valid {
+        return Err(ConfigError::Invalid {
+            name: "public_url",
+            message: format!("{url:?} must be an http:// or https:// URL without query"),
+        });
+    }
+    Ok(url)
 }
 
 /// The first of the colon-separated paths systemd puts in `STATE_DIRECTORY` and friends.

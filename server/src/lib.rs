@@ -12,6 +12,7 @@ pub mod config;
 pub mod control;
 pub mod health;
 pub mod http;
+pub mod mail;
 pub mod notify;
 pub mod schema_bridge;
 pub mod shutdown;
@@ -21,6 +22,7 @@ pub mod sync;
 pub mod telemetry;
 #[doc(hidden)]
 pub mod test_support;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -154,7 +156,9 @@ impl Server {
         notify::notify_logged("READY=1");
         let grace = state.config.shutdown_timeout;
         let app = http::router(Arc::clone(&state));
+        let mail_task = tokio::spawn(mail::run_worker(Arc::clone(&state), stop.clone()));
         let trigger = stop.clone();
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let serve = axum::serve(http, app).with_graceful_shutdown(async move {
             shutdown.await;
             notify::notify_logged("STOPPING=1");
@@ -179,6 +183,7 @@ impl Server {
         if abandoned > 0 {
             tracing::info!(abandoned, "rolled back normal syncs left open");
         }
+        let _ = mail_task.await;
         if let Err(e) = control_task.await {
             tracing::warn!(error = %e, "control socket task failed");
         }

@@ -18,6 +18,12 @@ pub struct AppState {
     /// Each user's media database, kept open between requests.
     pub media_dbs: crate::sync::media::OpenMediaDbs,
     pub hashing: HashingLimiter,
+    /// The clock of tokens and web sessions (tests move it; see [`crate::clock::Clock`]).
+    pub clock: crate::clock::Clock,
+    pub mailer: crate::mail::Mailer,
+    /// SMTP from the file, environment or flags; SIGHUP replaces it.
+    pub smtp_config: std::sync::RwLock<Option<crate::config::SmtpSettings>>,
+    pub limits: crate::web::RateLimits,
     pub started: Instant,
     /// Normal syncs in progress (their count is reported by `Status`).
     pub normal_syncs: crate::sync::normal::NormalSyncs,
@@ -35,6 +41,10 @@ impl AppState {
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
         AppState {
             hashing: HashingLimiter::new(config.hashing_concurrency),
+            clock: Default::default(),
+            mailer: Default::default(),
+            smtp_config: std::sync::RwLock::new(config.smtp.clone()),
+            limits: Default::default(),
             config,
             store,
             host_keys: HostKeyCache::default(),
@@ -44,6 +54,13 @@ impl AppState {
             started: Instant::now(),
             normal_syncs: Default::default(),
         }
+    }
+
+    pub fn smtp_from_config(&self) -> Option<crate::config::SmtpSettings> {
+        self.smtp_config
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Runs a store call on the blocking pool, never on an async worker.

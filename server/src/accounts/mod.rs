@@ -10,6 +10,7 @@ mod hashing;
 mod host_keys;
 mod import;
 mod password;
+mod reset_tokens;
 
 use std::fmt;
 
@@ -27,6 +28,9 @@ pub use password::{
     exceeds_max_length, hash_anki_password, hash_web_password, verify_anki_password,
     verify_web_password, HashingError, PasswordPolicy, PasswordRejected,
     DEFAULT_MIN_PASSWORD_CHARS, LOWEST_MIN_PASSWORD_CHARS, MAX_PASSWORD_BYTES, MAX_PASSWORD_CHARS,
+};
+pub use reset_tokens::{
+    issue_reset_token, reset_password_with_token, reset_token_is_valid, ResetError,
 };
 
 /// How many host keys (devices) one user keeps; a login past it drops the least recently
@@ -154,10 +158,55 @@ pub fn change_password(
             StoreError::UnknownUser => AccountError::UnknownUser,
             other => AccountError::Store(other),
         })?;
+    notify_password_changed(store, user_id, reason);
     Ok(PasswordChanged {
         user_id,
         credential_generation: generation,
     })
+}
+
+/// Queues the notice every password change sends the account's owner (SECURITY.md T14).
+/// Best effort: the change has happened; a failure to queue is logged.
+fn notify_password_changed(store: &dyn Store, user_id: i64, reason: &str) {
+    let user = match store.user_by_id(user_id) {
+        Ok(Some(user)) => user,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot queue the password-change notice");
+            return;
+        }
+    };
+    let when = clock::now();
+    let mail = crate::mail::Mail {
+        to: user.email.clone(),
+        subject: "Your flashcard-flow password was changed".into(),
+        body: format!(
+            "Hello {},\n\nThe password of your flashcard-flow account was changed \
+             (at Unix time {when}; {reason}).\nEvery device and browser was signed out; \
+             sign in again with the new password.\n\nIf you did not do this, reset your \
+             password at once and tell your server's operator.\n",
+            user.username
+        ),
+    };
+    if let Err(e) = crate::mail::enqueue(store, &mail) {
+        tracing::warn!(error = %e, "cannot queue the password-change notice");
+    }
+}
+
+/// Checks a web login (username or email, and password) against the Argon2id hash, or the
+/// PBKDF2 hash of an account imported with `PASSWORDS_HASHED` that has no Argon2id one yet.
+/// Unknown and disabled users are verified against a dummy hash.
+pub fn verify_web_login(
+    store: &dyn Store,
+    login: &str,
+    password: &SecretString,
+) -> Result<Option<User>, StoreError> {
+    let user = store.find_user(login)?.filter(|u| !u.disabled);
+    let ok = match user.as_ref().map(|u| u.password_hash.as_str()) {
+        Some(hash) if hash.starts_with("$pbkdf2") => verify_anki_password(Some(hash), password),
+        hash => verify_web_password(hash, password),
+    };
+    Ok(ok.then_some(user).flatten())
 }
 
 /// Checks an Anki login (username or email, and password). Unknown and disabled users are

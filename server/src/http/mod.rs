@@ -18,6 +18,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .route("/sync/{method}", post(sync::collection_method))
         .route("/msync/{method}", post(sync::media::media_method))
+        .merge(crate::web::router())
         .with_state(state)
         .layer(
             TraceLayer::new_for_http()

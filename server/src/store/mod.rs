@@ -20,8 +20,8 @@ pub use postgres::PostgresStore;
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::SqliteStore;
 pub use types::{
-    AuditEntry, AuditRow, CredentialUpdate, Dump, NewSyncKey, NewUser, ResetTokenRow, SettingRow,
-    SyncKeyOwner, SyncKeyRow, User, WebSessionRow,
+    AuditEntry, AuditRow, CredentialUpdate, Dump, NewSyncKey, NewUser, OutboxMail, ResetTokenRow,
+    SettingRow, SyncKeyOwner, SyncKeyRow, User, WebSessionRow,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +109,45 @@ pub trait Store: Send + Sync + 'static {
     fn all_sync_keys(&self) -> Result<Vec<SyncKeyOwner>, StoreError>;
 
     fn append_audit(&self, audit: &AuditEntry) -> Result<(), StoreError>;
+
+    // --- the web UI: sessions, devices, reset tokens, settings, mail ---------------------
+
+    fn create_web_session(&self, session: &WebSessionRow) -> Result<(), StoreError>;
+    /// A session of an enabled user, whatever its age (the caller checks the expiry).
+    fn web_session(&self, digest: &str) -> Result<Option<WebSessionRow>, StoreError>;
+    fn touch_web_session(&self, digest: &str, now: i64) -> Result<(), StoreError>;
+    fn delete_web_session(&self, digest: &str) -> Result<(), StoreError>;
+    /// Deletes sessions past `expires_before` or idle since `idle_before`.
+    fn delete_expired_web_sessions(
+        &self,
+        expires_before: i64,
+        idle_before: i64,
+    ) -> Result<u64, StoreError>;
+    fn user_web_sessions(&self, user_id: i64) -> Result<Vec<WebSessionRow>, StoreError>;
+    fn delete_user_web_session(&self, user_id: i64, digest: &str) -> Result<bool, StoreError>;
+    fn user_sync_keys(&self, user_id: i64) -> Result<Vec<SyncKeyRow>, StoreError>;
+    fn delete_user_sync_key(&self, user_id: i64, digest: &str) -> Result<bool, StoreError>;
+
+    /// Stores a reset token and deletes the user's older ones, in one transaction.
+    fn create_reset_token(&self, token: &ResetTokenRow) -> Result<(), StoreError>;
+    /// The user a token belongs to, if it is unused, unexpired and the user enabled.
+    fn reset_token_user(&self, digest: &str, now: i64) -> Result<Option<i64>, StoreError>;
+    /// Marks a valid token used, once: `None` if it was not valid (or someone else won).
+    fn use_reset_token(&self, digest: &str, now: i64) -> Result<Option<i64>, StoreError>;
+
+    fn settings(&self) -> Result<Vec<SettingRow>, StoreError>;
+    /// Writes (or with `None`, deletes) settings, audited, in one transaction.
+    fn put_settings(
+        &self,
+        values: &[(String, Option<String>)],
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError>;
+
+    fn enqueue_mail(&self, mail: &OutboxMail) -> Result<(), StoreError>;
+    fn due_mail(&self, now: i64, limit: i64) -> Result<Vec<OutboxMail>, StoreError>;
+    fn delete_mail(&self, id: i64) -> Result<(), StoreError>;
+    fn retry_mail(&self, id: i64, attempts: i32, next_attempt_at: i64) -> Result<(), StoreError>;
     /// The newest audit rows, newest first.
     fn recent_audit(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
 
@@ -120,7 +159,7 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Application-generated ids: random, positive and below 2^53 so they survive JSON.
-pub(crate) fn new_id() -> i64 {
+pub fn new_id() -> i64 {
     use rand::Rng;
     rand::thread_rng().gen_range(1..(1_i64 << 53))
 }

@@ -17,8 +17,8 @@ use r2d2_postgres::PostgresConnectionManager;
 use super::schema::{SCHEMA_SQL, SCHEMA_VERSION};
 use super::sql::{self, numbered_dollars as pg};
 use super::types::{
-    AuditEntry, AuditRow, CredentialUpdate, Dump, NewSyncKey, NewUser, ResetTokenRow, SettingRow,
-    SyncKeyOwner, SyncKeyRow, User, WebSessionRow,
+    AuditEntry, AuditRow, CredentialUpdate, Dump, NewSyncKey, NewUser, OutboxMail, ResetTokenRow,
+    SettingRow, SyncKeyOwner, SyncKeyRow, User, WebSessionRow,
 };
 use super::{keys_past_bound, new_audit_id, new_instance_id, DatabaseIdentity, Store, StoreError};
 
@@ -292,6 +292,63 @@ fn insert_sync_key(tx: &mut Transaction<'_>, k: &SyncKeyRow) -> Result<(), Store
     Ok(())
 }
 
+fn sync_key_from_row(r: &Row) -> Result<SyncKeyRow, postgres::Error> {
+    Ok(SyncKeyRow {
+        digest: r.try_get(0)?,
+        user_id: r.try_get(1)?,
+        created_at: r.try_get(2)?,
+        last_used_at: r.try_get(3)?,
+        client_version: r.try_get(4)?,
+        legacy: r.try_get::<_, i32>(5)? != 0,
+    })
+}
+
+fn web_session_from_row(r: &Row) -> Result<WebSessionRow, postgres::Error> {
+    Ok(WebSessionRow {
+        digest: r.try_get(0)?,
+        user_id: r.try_get(1)?,
+        created_at: r.try_get(2)?,
+        last_seen_at: r.try_get(3)?,
+        expires_at: r.try_get(4)?,
+    })
+}
+
+fn setting_from_row(r: &Row) -> Result<SettingRow, postgres::Error> {
+    Ok(SettingRow {
+        name: r.try_get(0)?,
+        value: r.try_get(1)?,
+        updated_at: r.try_get(2)?,
+    })
+}
+
+fn mail_from_row(r: &Row) -> Result<OutboxMail, postgres::Error> {
+    Ok(OutboxMail {
+        id: r.try_get(0)?,
+        recipient: r.try_get(1)?,
+        subject: r.try_get(2)?,
+        body: r.try_get(3)?,
+        created_at: r.try_get(4)?,
+        next_attempt_at: r.try_get(5)?,
+        attempts: r.try_get(6)?,
+    })
+}
+
+impl PostgresStore {
+    fn execute(&self, statement: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        Ok(self.conn()?.execute(&pg(statement), params)?)
+    }
+
+    fn rows<T>(
+        &self,
+        statement: &str,
+        params: &[Param<'_>],
+        map: fn(&Row) -> Result<T, postgres::Error>,
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = self.conn()?.query(&pg(statement), params)?;
+        Ok(rows.iter().map(map).collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
 fn query_all<T>(
     tx: &mut Transaction<'_>,
     statement: &str,
@@ -446,6 +503,150 @@ impl Store for PostgresStore {
         self.write(|tx| insert_audit(tx, new_audit_id(), audit))
     }
 
+    fn create_web_session(&self, w: &WebSessionRow) -> Result<(), StoreError> {
+        self.execute(
+            sql::INSERT_WEB_SESSION,
+            &[
+                &w.digest,
+                &w.user_id,
+                &w.created_at,
+                &w.last_seen_at,
+                &w.expires_at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn web_session(&self, digest: &str) -> Result<Option<WebSessionRow>, StoreError> {
+        Ok(self
+            .rows(sql::SESSION_WITH_USER, &[&digest], web_session_from_row)?
+            .pop())
+    }
+
+    fn touch_web_session(&self, digest: &str, now: i64) -> Result<(), StoreError> {
+        self.execute(sql::TOUCH_WEB_SESSION, &[&digest, &now])?;
+        Ok(())
+    }
+
+    fn delete_web_session(&self, digest: &str) -> Result<(), StoreError> {
+        self.execute(sql::DELETE_WEB_SESSION, &[&digest])?;
+        Ok(())
+    }
+
+    fn delete_expired_web_sessions(
+        &self,
+        expires_before: i64,
+        idle_before: i64,
+    ) -> Result<u64, StoreError> {
+        self.execute(
+            sql::DELETE_EXPIRED_WEB_SESSIONS,
+            &[&expires_before, &idle_before],
+        )
+    }
+
+    fn user_web_sessions(&self, user_id: i64) -> Result<Vec<WebSessionRow>, StoreError> {
+        self.rows(sql::USER_WEB_SESSIONS, &[&user_id], web_session_from_row)
+    }
+
+    fn delete_user_web_session(&self, user_id: i64, digest: &str) -> Result<bool, StoreError> {
+        Ok(self.execute(sql::DELETE_USER_WEB_SESSION, &[&digest, &user_id])? > 0)
+    }
+
+    fn user_sync_keys(&self, user_id: i64) -> Result<Vec<SyncKeyRow>, StoreError> {
+        self.rows(sql::USER_SYNC_KEYS, &[&user_id], sync_key_from_row)
+    }
+
+    fn delete_user_sync_key(&self, user_id: i64, digest: &str) -> Result<bool, StoreError> {
+        Ok(self.execute(sql::DELETE_USER_SYNC_KEY, &[&digest, &user_id])? > 0)
+    }
+
+    fn create_reset_token(&self, t: &ResetTokenRow) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(&pg(sql::DELETE_USER_RESET_TOKENS), &[&t.user_id])?;
+            tx.execute(
+                &pg(sql::INSERT_RESET_TOKEN),
+                &[
+                    &t.digest,
+                    &t.user_id,
+                    &t.created_at,
+                    &t.expires_at,
+                    &t.used_at,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn reset_token_user(&self, digest: &str, now: i64) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .rows(sql::VALID_RESET_TOKEN, &[&digest, &now], |r| r.try_get(0))?
+            .pop())
+    }
+
+    fn use_reset_token(&self, digest: &str, now: i64) -> Result<Option<i64>, StoreError> {
+        self.write(|tx| {
+            let user: Option<i64> = tx
+                .query_opt(&pg(sql::VALID_RESET_TOKEN), &[&digest, &now])?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+            if user.is_some() && tx.execute(&pg(sql::USE_RESET_TOKEN), &[&digest, &now])? == 1 {
+                return Ok(user);
+            }
+            Ok(None)
+        })
+    }
+
+    fn settings(&self) -> Result<Vec<SettingRow>, StoreError> {
+        self.rows(sql::ALL_SETTINGS, &[], setting_from_row)
+    }
+
+    fn put_settings(
+        &self,
+        values: &[(String, Option<String>)],
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            for (name, value) in values {
+                tx.execute(&pg(sql::DELETE_SETTING), &[name])?;
+                if let Some(value) = value {
+                    tx.execute(&pg(sql::INSERT_SETTING), &[name, value, &now])?;
+                }
+            }
+            insert_audit(tx, new_audit_id(), audit)
+        })
+    }
+
+    fn enqueue_mail(&self, m: &OutboxMail) -> Result<(), StoreError> {
+        self.execute(
+            sql::INSERT_MAIL,
+            &[
+                &m.id,
+                &m.recipient,
+                &m.subject,
+                &m.body,
+                &m.created_at,
+                &m.next_attempt_at,
+                &m.attempts,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn due_mail(&self, now: i64, limit: i64) -> Result<Vec<OutboxMail>, StoreError> {
+        self.rows(sql::DUE_MAIL, &[&now, &limit], mail_from_row)
+    }
+
+    fn delete_mail(&self, id: i64) -> Result<(), StoreError> {
+        self.execute(sql::DELETE_MAIL, &[&id])?;
+        Ok(())
+    }
+
+    fn retry_mail(&self, id: i64, attempts: i32, next_attempt_at: i64) -> Result<(), StoreError> {
+        self.execute(sql::RETRY_MAIL, &[&id, &attempts, &next_attempt_at])?;
+        Ok(())
+    }
+
     fn recent_audit(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         let rows = self
             .conn()?
@@ -466,25 +667,8 @@ impl Store for PostgresStore {
             .start()?;
         let dump = Dump {
             users: query_all(&mut tx, sql::ALL_USERS, user_from_row)?,
-            sync_keys: query_all(&mut tx, sql::ALL_SYNC_KEYS, |r| {
-                Ok(SyncKeyRow {
-                    digest: r.try_get(0)?,
-                    user_id: r.try_get(1)?,
-                    created_at: r.try_get(2)?,
-                    last_used_at: r.try_get(3)?,
-                    client_version: r.try_get(4)?,
-                    legacy: r.try_get::<_, i32>(5)? != 0,
-                })
-            })?,
-            web_sessions: query_all(&mut tx, sql::ALL_WEB_SESSIONS, |r| {
-                Ok(WebSessionRow {
-                    digest: r.try_get(0)?,
-                    user_id: r.try_get(1)?,
-                    created_at: r.try_get(2)?,
-                    last_seen_at: r.try_get(3)?,
-                    expires_at: r.try_get(4)?,
-                })
-            })?,
+            sync_keys: query_all(&mut tx, sql::ALL_SYNC_KEYS, sync_key_from_row)?,
+            web_sessions: query_all(&mut tx, sql::ALL_WEB_SESSIONS, web_session_from_row)?,
             reset_tokens: query_all(&mut tx, sql::ALL_RESET_TOKENS, |r| {
                 Ok(ResetTokenRow {
                     digest: r.try_get(0)?,
@@ -494,13 +678,7 @@ impl Store for PostgresStore {
                     used_at: r.try_get(4)?,
                 })
             })?,
-            settings: query_all(&mut tx, sql::ALL_SETTINGS, |r| {
-                Ok(SettingRow {
-                    name: r.try_get(0)?,
-                    value: r.try_get(1)?,
-                    updated_at: r.try_get(2)?,
-                })
-            })?,
+            settings: query_all(&mut tx, sql::ALL_SETTINGS, setting_from_row)?,
             audit: query_all(&mut tx, sql::ALL_AUDIT, audit_from_row)?,
         };
         tx.commit()?;

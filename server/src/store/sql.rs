@@ -71,6 +71,38 @@ pub const COUNT_ROWS: &str = "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUN
      sync_keys) + (SELECT COUNT(*) FROM web_sessions) + (SELECT COUNT(*) FROM \
      password_reset_tokens) + (SELECT COUNT(*) FROM settings) + (SELECT COUNT(*) FROM audit_log)";
 
+// Web sessions, devices, reset tokens, settings and the mail outbox (the web UI).
+pub const SESSION_WITH_USER: &str = "SELECT s.digest, s.user_id, s.created_at, s.last_seen_at, \
+     s.expires_at FROM web_sessions s JOIN users u ON u.id = s.user_id \
+     WHERE s.digest = ?1 AND u.disabled = 0";
+pub const TOUCH_WEB_SESSION: &str =
+    "UPDATE web_sessions SET last_seen_at = ?2 WHERE digest = ?1 AND last_seen_at < ?2";
+pub const DELETE_WEB_SESSION: &str = "DELETE FROM web_sessions WHERE digest = ?1";
+pub const DELETE_USER_WEB_SESSION: &str =
+    "DELETE FROM web_sessions WHERE digest = ?1 AND user_id = ?2";
+pub const DELETE_EXPIRED_WEB_SESSIONS: &str =
+    "DELETE FROM web_sessions WHERE expires_at <= ?1 OR last_seen_at <= ?2";
+pub const USER_WEB_SESSIONS: &str = "SELECT digest, user_id, created_at, last_seen_at, \
+     expires_at FROM web_sessions WHERE user_id = ?1 ORDER BY last_seen_at DESC";
+pub const USER_SYNC_KEYS: &str = "SELECT digest, user_id, created_at, last_used_at, \
+     client_version, legacy FROM sync_keys WHERE user_id = ?1 ORDER BY last_used_at DESC";
+pub const DELETE_USER_SYNC_KEY: &str = "DELETE FROM sync_keys WHERE digest = ?1 AND user_id = ?2";
+/// Only the newest token of a user is valid: issuing one deletes the others.
+pub const DELETE_USER_RESET_TOKENS: &str = "DELETE FROM password_reset_tokens WHERE user_id = ?1";
+pub const VALID_RESET_TOKEN: &str = "SELECT t.user_id FROM password_reset_tokens t \
+     JOIN users u ON u.id = t.user_id WHERE t.digest = ?1 AND t.used_at IS NULL \
+     AND t.expires_at > ?2 AND u.disabled = 0";
+pub const USE_RESET_TOKEN: &str = "UPDATE password_reset_tokens SET used_at = ?2 \
+     WHERE digest = ?1 AND used_at IS NULL AND expires_at > ?2";
+pub const DELETE_SETTING: &str = "DELETE FROM settings WHERE name = ?1";
+pub const INSERT_MAIL: &str = "INSERT INTO mail_outbox (id, recipient, subject, body, \
+     created_at, next_attempt_at, attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+pub const DUE_MAIL: &str = "SELECT id, recipient, subject, body, created_at, next_attempt_at, \
+     attempts FROM mail_outbox WHERE next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?2";
+pub const DELETE_MAIL: &str = "DELETE FROM mail_outbox WHERE id = ?1";
+pub const RETRY_MAIL: &str =
+    "UPDATE mail_outbox SET attempts = ?2, next_attempt_at = ?3 WHERE id = ?1";
+
 /// `?1` -> `$1`, for PostgreSQL. (No statement here has a `?` inside a string literal.)
 pub fn numbered_dollars(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());

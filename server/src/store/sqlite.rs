@@ -17,8 +17,8 @@ use r2d2_sqlite::SqliteConnectionManager;
 use super::schema::{SCHEMA_SQL, SCHEMA_VERSION};
 use super::sql;
 use super::types::{
-    AuditEntry, AuditRow, CredentialUpdate, Dump, NewSyncKey, NewUser, ResetTokenRow, SettingRow,
-    SyncKeyOwner, SyncKeyRow, User, WebSessionRow,
+    AuditEntry, AuditRow, CredentialUpdate, Dump, NewSyncKey, NewUser, OutboxMail, ResetTokenRow,
+    SettingRow, SyncKeyOwner, SyncKeyRow, User, WebSessionRow,
 };
 use super::{keys_past_bound, new_audit_id, new_instance_id, DatabaseIdentity, Store, StoreError};
 
@@ -243,6 +243,67 @@ fn insert_sync_key(conn: &Connection, k: &SyncKeyRow) -> Result<(), StoreError> 
     Ok(())
 }
 
+fn sync_key_from_row(r: &Row<'_>) -> rusqlite::Result<SyncKeyRow> {
+    Ok(SyncKeyRow {
+        digest: r.get(0)?,
+        user_id: r.get(1)?,
+        created_at: r.get(2)?,
+        last_used_at: r.get(3)?,
+        client_version: r.get(4)?,
+        legacy: r.get::<_, i64>(5)? != 0,
+    })
+}
+
+fn web_session_from_row(r: &Row<'_>) -> rusqlite::Result<WebSessionRow> {
+    Ok(WebSessionRow {
+        digest: r.get(0)?,
+        user_id: r.get(1)?,
+        created_at: r.get(2)?,
+        last_seen_at: r.get(3)?,
+        expires_at: r.get(4)?,
+    })
+}
+
+fn setting_from_row(r: &Row<'_>) -> rusqlite::Result<SettingRow> {
+    Ok(SettingRow {
+        name: r.get(0)?,
+        value: r.get(1)?,
+        updated_at: r.get(2)?,
+    })
+}
+
+fn mail_from_row(r: &Row<'_>) -> rusqlite::Result<OutboxMail> {
+    Ok(OutboxMail {
+        id: r.get(0)?,
+        recipient: r.get(1)?,
+        subject: r.get(2)?,
+        body: r.get(3)?,
+        created_at: r.get(4)?,
+        next_attempt_at: r.get(5)?,
+        attempts: r.get(6)?,
+    })
+}
+
+impl SqliteStore {
+    fn execute(&self, statement: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
+        Ok(self.conn()?.execute(statement, params)?)
+    }
+
+    fn rows<T>(
+        &self,
+        statement: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(statement)?;
+        let rows = stmt
+            .query_map(params, map)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
 fn query_all<T>(
     conn: &Connection,
     statement: &str,
@@ -394,6 +455,144 @@ impl Store for SqliteStore {
         self.write(|tx| insert_audit(tx, new_audit_id(), audit))
     }
 
+    fn create_web_session(&self, w: &WebSessionRow) -> Result<(), StoreError> {
+        self.execute(
+            sql::INSERT_WEB_SESSION,
+            params![
+                w.digest,
+                w.user_id,
+                w.created_at,
+                w.last_seen_at,
+                w.expires_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn web_session(&self, digest: &str) -> Result<Option<WebSessionRow>, StoreError> {
+        Ok(self
+            .rows(sql::SESSION_WITH_USER, [digest], web_session_from_row)?
+            .pop())
+    }
+
+    fn touch_web_session(&self, digest: &str, now: i64) -> Result<(), StoreError> {
+        self.execute(sql::TOUCH_WEB_SESSION, params![digest, now])?;
+        Ok(())
+    }
+
+    fn delete_web_session(&self, digest: &str) -> Result<(), StoreError> {
+        self.execute(sql::DELETE_WEB_SESSION, [digest])?;
+        Ok(())
+    }
+
+    fn delete_expired_web_sessions(
+        &self,
+        expires_before: i64,
+        idle_before: i64,
+    ) -> Result<u64, StoreError> {
+        let n = self.execute(
+            sql::DELETE_EXPIRED_WEB_SESSIONS,
+            params![expires_before, idle_before],
+        )?;
+        Ok(n as u64)
+    }
+
+    fn user_web_sessions(&self, user_id: i64) -> Result<Vec<WebSessionRow>, StoreError> {
+        self.rows(sql::USER_WEB_SESSIONS, [user_id], web_session_from_row)
+    }
+
+    fn delete_user_web_session(&self, user_id: i64, digest: &str) -> Result<bool, StoreError> {
+        Ok(self.execute(sql::DELETE_USER_WEB_SESSION, params![digest, user_id])? > 0)
+    }
+
+    fn user_sync_keys(&self, user_id: i64) -> Result<Vec<SyncKeyRow>, StoreError> {
+        self.rows(sql::USER_SYNC_KEYS, [user_id], sync_key_from_row)
+    }
+
+    fn delete_user_sync_key(&self, user_id: i64, digest: &str) -> Result<bool, StoreError> {
+        Ok(self.execute(sql::DELETE_USER_SYNC_KEY, params![digest, user_id])? > 0)
+    }
+
+    fn create_reset_token(&self, t: &ResetTokenRow) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(sql::DELETE_USER_RESET_TOKENS, [t.user_id])?;
+            tx.execute(
+                sql::INSERT_RESET_TOKEN,
+                params![t.digest, t.user_id, t.created_at, t.expires_at, t.used_at],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn reset_token_user(&self, digest: &str, now: i64) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .rows(sql::VALID_RESET_TOKEN, params![digest, now], |r| r.get(0))?
+            .pop())
+    }
+
+    fn use_reset_token(&self, digest: &str, now: i64) -> Result<Option<i64>, StoreError> {
+        self.write(|tx| {
+            let user: Option<i64> = tx
+                .query_row(sql::VALID_RESET_TOKEN, params![digest, now], |r| r.get(0))
+                .optional()?;
+            if user.is_some() && tx.execute(sql::USE_RESET_TOKEN, params![digest, now])? == 1 {
+                return Ok(user);
+            }
+            Ok(None)
+        })
+    }
+
+    fn settings(&self) -> Result<Vec<SettingRow>, StoreError> {
+        self.rows(sql::ALL_SETTINGS, [], setting_from_row)
+    }
+
+    fn put_settings(
+        &self,
+        values: &[(String, Option<String>)],
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            for (name, value) in values {
+                tx.execute(sql::DELETE_SETTING, [name])?;
+                if let Some(value) = value {
+                    tx.execute(sql::INSERT_SETTING, params![name, value, now])?;
+                }
+            }
+            insert_audit(tx, new_audit_id(), audit)
+        })
+    }
+
+    fn enqueue_mail(&self, m: &OutboxMail) -> Result<(), StoreError> {
+        self.execute(
+            sql::INSERT_MAIL,
+            params![
+                m.id,
+                m.recipient,
+                m.subject,
+                m.body,
+                m.created_at,
+                m.next_attempt_at,
+                m.attempts
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn due_mail(&self, now: i64, limit: i64) -> Result<Vec<OutboxMail>, StoreError> {
+        self.rows(sql::DUE_MAIL, params![now, limit], mail_from_row)
+    }
+
+    fn delete_mail(&self, id: i64) -> Result<(), StoreError> {
+        self.execute(sql::DELETE_MAIL, [id])?;
+        Ok(())
+    }
+
+    fn retry_mail(&self, id: i64, attempts: i32, next_attempt_at: i64) -> Result<(), StoreError> {
+        self.execute(sql::RETRY_MAIL, params![id, attempts, next_attempt_at])?;
+        Ok(())
+    }
+
     fn recent_audit(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(sql::RECENT_AUDIT)?;
@@ -410,25 +609,8 @@ impl Store for SqliteStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let dump = Dump {
             users: query_all(&tx, sql::ALL_USERS, user_from_row)?,
-            sync_keys: query_all(&tx, sql::ALL_SYNC_KEYS, |r| {
-                Ok(SyncKeyRow {
-                    digest: r.get(0)?,
-                    user_id: r.get(1)?,
-                    created_at: r.get(2)?,
-                    last_used_at: r.get(3)?,
-                    client_version: r.get(4)?,
-                    legacy: r.get::<_, i64>(5)? != 0,
-                })
-            })?,
-            web_sessions: query_all(&tx, sql::ALL_WEB_SESSIONS, |r| {
-                Ok(WebSessionRow {
-                    digest: r.get(0)?,
-                    user_id: r.get(1)?,
-                    created_at: r.get(2)?,
-                    last_seen_at: r.get(3)?,
-                    expires_at: r.get(4)?,
-                })
-            })?,
+            sync_keys: query_all(&tx, sql::ALL_SYNC_KEYS, sync_key_from_row)?,
+            web_sessions: query_all(&tx, sql::ALL_WEB_SESSIONS, web_session_from_row)?,
             reset_tokens: query_all(&tx, sql::ALL_RESET_TOKENS, |r| {
                 Ok(ResetTokenRow {
                     digest: r.get(0)?,
@@ -438,13 +620,7 @@ impl Store for SqliteStore {
                     used_at: r.get(4)?,
                 })
             })?,
-            settings: query_all(&tx, sql::ALL_SETTINGS, |r| {
-                Ok(SettingRow {
-                    name: r.get(0)?,
-                    value: r.get(1)?,
-                    updated_at: r.get(2)?,
-                })
-            })?,
+            settings: query_all(&tx, sql::ALL_SETTINGS, setting_from_row)?,
             audit: query_all(&tx, sql::ALL_AUDIT, audit_from_row)?,
         };
         tx.commit()?;

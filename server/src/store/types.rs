@@ -180,3 +180,25 @@ impl Dump {
         u64::try_from(n).unwrap_or(u64::MAX)
     }
 }
+
+/// One queued mail. Its body is never a secret (see `mail_outbox` in schema.sql), but it is
+/// kept out of `Debug` anyway: it is the user's business.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutboxMail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+    pub next_attempt_at: i64,
+    pub attempts: i32,
+}
+
+impl fmt::Debug for OutboxMail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutboxMail")
+            .field("id", &self.id)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,168 @@
+//! The pages' texts in English and German, chosen by `Accept-Language`. Keys are grouped
+//! as the original page grouped them: `passwordReset.*`, `common.*`, `auth.*`.
+
+use axum::http::HeaderMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    De,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::De => "de",
+        }
+    }
+
+    /// The first supported language in `Accept-Language` order of quality.
+    pub fn negotiate(headers: &HeaderMap) -> Lang {
+        let Some(value) = headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Lang::En;
+        };
+        let mut ranked: Vec<(f32, &str)> = value
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.trim().split(';');
+                let tag = pieces.next()?.trim();
+                let q = pieces
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.parse().ok())
+                    .unwrap_or(1.0);
+                Some((q, tag))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, tag) in ranked {
+            let primary = tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
+            match primary.as_str() {
+                "en" => return Lang::En,
+                "de" => return Lang::De,
+                _ => {}
+            }
+        }
+        Lang::En
+    }
+}
+
+/// What templates call: `t.get("passwordReset.title")`.
+#[derive(Debug, Clone, Copy)]
+pub struct Texts {
+    pub lang: Lang,
+}
+
+impl Texts {
+    pub fn get(&self, key: &str) -> &'static str {
+        let pair = TEXTS.iter().find(|(k, _, _)| *k == key);
+        match (pair, self.lang) {
+            (Some((_, en, _)), Lang::En) => en,
+            (Some((_, _, de)), Lang::De) => de,
+            // A missing key is a bug the tests catch; show the key rather than panic.
+            (None, _) => "??",
+        }
+    }
+}
+
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("common.appName", "flashcard-flow", "flashcard-flow"),
+    ("common.email", "Email address", "E-Mail-Adresse"),
+    ("common.password", "Password", "Passwort"),
+    ("common.backToLogin", "Back to sign in", "Zurück zur Anmeldung"),
+    ("common.themeToggle", "Dark theme", "Dunkles Design"),
+    ("common.error", "Something went wrong. Please try again.", "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut."),
+    ("common.tooMany", "Too many attempts. Please wait a minute and try again.", "Zu viele Versuche. Bitte warten Sie eine Minute und versuchen Sie es erneut."),
+    ("common.save", "Save", "Speichern"),
+    ("common.footer", "Self-hosted Anki sync", "Selbst betriebene Anki-Synchronisation"),
+    ("auth.login.title", "Sign in", "Anmelden"),
+    ("auth.login.login", "Username or email", "Benutzername oder E-Mail"),
+    ("auth.login.submit", "Sign in", "Anmelden"),
+    ("auth.login.forgot", "Forgot password?", "Passwort vergessen?"),
+    ("auth.login.failed", "Incorrect username, email or password.", "Benutzername, E-Mail oder Passwort ist falsch."),
+    ("auth.login.signedOut", "You are signed out.", "Sie sind abgemeldet."),
+    ("auth.login.passwordChanged", "Your password was changed. Sign in with the new one.", "Ihr Passwort wurde geändert. Melden Sie sich mit dem neuen an."),
+    ("auth.logout", "Sign out", "Abmelden"),
+    ("auth.account.title", "Your account", "Ihr Konto"),
+    ("auth.account.signedInAs", "Signed in as", "Angemeldet als"),
+    ("auth.account.changePassword", "Change password", "Passwort ändern"),
+    ("auth.account.currentPassword", "Current password", "Aktuelles Passwort"),
+    ("auth.account.newPassword", "New password", "Neues Passwort"),
+    ("auth.account.confirmPassword", "Confirm new password", "Neues Passwort bestätigen"),
+    ("auth.account.wrongCurrent", "The current password is not correct.", "Das aktuelle Passwort ist nicht korrekt."),
+    ("auth.account.devices", "Anki devices", "Anki-Geräte"),
+    ("auth.account.noDevices", "No Anki device is signed in.", "Kein Anki-Gerät ist angemeldet."),
+    ("auth.account.sessions", "Browser sessions", "Browser-Sitzungen"),
+    ("auth.account.thisBrowser", "this browser", "dieser Browser"),
+    ("auth.account.lastUsed", "last used", "zuletzt benutzt"),
+    ("auth.account.legacy", "imported login", "übernommene Anmeldung"),
+    ("auth.account.revoke", "Sign out", "Abmelden"),
+    ("auth.account.revoked", "Signed out.", "Abgemeldet."),
+    ("auth.admin.title", "Mail settings", "E-Mail-Einstellungen"),
+    ("auth.admin.host", "SMTP host", "SMTP-Server"),
+    ("auth.admin.port", "Port", "Port"),
+    ("auth.admin.security", "Security", "Verschlüsselung"),
+    ("auth.admin.username", "SMTP username", "SMTP-Benutzername"),
+    ("auth.admin.password", "SMTP password (leave empty to keep)", "SMTP-Passwort (leer lassen, um es zu behalten)"),
+    ("auth.admin.fromName", "Sender name", "Absendername"),
+    ("auth.admin.fromAddress", "Sender address", "Absenderadresse"),
+    ("auth.admin.test", "Send test email", "Test-E-Mail senden"),
+    ("auth.admin.clear", "Use the configured settings", "Konfigurierte Einstellungen verwenden"),
+    ("auth.admin.saved", "Settings saved.", "Einstellungen gespeichert."),
+    ("auth.admin.testSent", "Test email sent to", "Test-E-Mail gesendet an"),
+    ("auth.admin.testFailed", "The test email could not be sent:", "Die Test-E-Mail konnte nicht gesendet werden:"),
+    ("auth.admin.source", "Settings in effect:", "Aktive Einstellungen:"),
+    ("auth.admin.sourcePage", "saved on this page", "auf dieser Seite gespeichert"),
+    ("auth.admin.sourceConfig", "from the configuration", "aus der Konfiguration"),
+    ("auth.admin.sourceNone", "none: no mail is sent", "keine: es wird keine E-Mail gesendet"),
+    ("auth.admin.invalid", "Check the host, port and sender address.", "Prüfen Sie Server, Port und Absenderadresse."),
+    ("passwordReset.title", "Reset Password", "Passwort zurücksetzen"),
+    ("passwordReset.instructions", "Enter the email address of your account. We will send you a link to choose a new password.", "Geben Sie die E-Mail-Adresse Ihres Kontos ein. Wir senden Ihnen einen Link, mit dem Sie ein neues Passwort wählen können."),
+    ("passwordReset.sendLink", "Send Reset Link", "Link senden"),
+    ("passwordReset.sent", "If an account exists for that address, we have sent it a link to reset the password. Check your inbox.", "Falls zu dieser Adresse ein Konto existiert, haben wir einen Link zum Zurücksetzen gesendet. Prüfen Sie Ihren Posteingang."),
+    ("passwordReset.newPassword", "New password", "Neues Passwort"),
+    ("passwordReset.confirmPassword", "Confirm new password", "Neues Passwort bestätigen"),
+    ("passwordReset.submit", "Reset Password", "Passwort zurücksetzen"),
+    ("passwordReset.mismatch", "Passwords do not match", "Die Passwörter stimmen nicht überein"),
+    ("passwordReset.invalid", "This reset link is invalid or has expired.", "Dieser Link ist ungültig oder abgelaufen."),
+    ("passwordReset.requestNew", "Request a new link", "Neuen Link anfordern"),
+    ("passwordReset.verified", "Your link is valid. Choose a new password.", "Ihr Link ist gültig. Wählen Sie ein neues Passwort."),
+    ("passwordReset.success", "Your password has been reset. Taking you to sign in…", "Ihr Passwort wurde zurückgesetzt. Sie werden zur Anmeldung weitergeleitet…"),
+    ("passwordReset.hint", "At least 15 characters.", "Mindestens 15 Zeichen."),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_both_languages_and_no_key_repeats() {
+        let mut seen = std::collections::HashSet::new();
+        for (key, en, de) in TEXTS {
+            assert!(seen.insert(key), "{key} twice");
+            assert!(!en.is_empty() && !de.is_empty(), "{key}");
+            assert!(
+                key.starts_with("common.")
+                    || key.starts_with("auth.")
+                    || key.starts_with("passwordReset."),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn accept_language_picks_the_best_supported_language() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "accept-language",
+            "fr-FR,de;q=0.8,en;q=0.5".parse().expect("header"),
+        );
+        assert_eq!(Lang::negotiate(&h), Lang::De);
+        h.insert("accept-language", "en-GB,de;q=0.9".parse().expect("header"));
+        assert_eq!(Lang::negotiate(&h), Lang::En);
+        assert_eq!(Lang::negotiate(&HeaderMap::new()), Lang::En);
+    }
+}

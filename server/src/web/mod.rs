@@ -1,0 +1,77 @@
+//! The web UI (DESIGN §7): server-rendered pages that work without JavaScript, the
+//! password-reset JSON API, and the admin's mail settings. Security headers on every
+//! response; small bodies only; CSRF and origin checks on every form post.
+
+mod account;
+mod admin;
+mod assets;
+pub mod i18n;
+mod limits;
+mod login;
+mod pages;
+mod reset;
+pub mod session;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+
+pub use limits::RateLimits;
+
+/// Forms and JSON here are tiny; a password is at most 512 bytes (SECURITY.md T10).
+const WEB_BODY_LIMIT: usize = 16 * 1024;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/account") }))
+        .route("/login", get(login::page).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/api/login", post(login::api))
+        .route("/account", get(account::page))
+        .route("/account/password", post(account::change_password))
+        .route("/account/revoke", post(account::revoke))
+        .route("/password-reset", get(reset::page).post(reset::submit))
+        .route("/reset-password", get(reset::page).post(reset::submit))
+        .route("/password-reset/request", post(reset::api_request))
+        .route("/password-reset/verify", get(reset::api_verify))
+        .route("/password-reset/reset", post(reset::api_reset))
+        .route("/admin/settings", get(admin::page).post(admin::submit))
+        .route("/static/{*path}", get(assets::serve))
+        .layer(DefaultBodyLimit::max(WEB_BODY_LIMIT))
+        .layer(middleware::from_fn(security_headers))
+}
+
+/// SECURITY (T3, T16): no framing, no sniffing, no referrer (a reset link must not leak
+/// through one), no caching of pages, and a CSP that allows only our own files.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let is_asset = request.uri().path().starts_with("/static/");
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !is_asset {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}

@@ -1,0 +1,67 @@
+//! What every page shares: the texts, the message banner, and turning a template into a
+//! response.
+
+use askama::Template;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::i18n::{Lang, Texts};
+
+/// The message at the top of a form; it stays until the next action.
+pub struct Banner {
+    pub kind: &'static str,
+    pub text: String,
+}
+
+impl Banner {
+    pub fn error(text: impl Into<String>) -> Option<Banner> {
+        Some(Banner {
+            kind: "error",
+            text: text.into(),
+        })
+    }
+    pub fn success(text: impl Into<String>) -> Option<Banner> {
+        Some(Banner {
+            kind: "success",
+            text: text.into(),
+        })
+    }
+    pub fn info(text: impl Into<String>) -> Option<Banner> {
+        Some(Banner {
+            kind: "info",
+            text: text.into(),
+        })
+    }
+}
+
+pub fn texts(headers: &HeaderMap) -> Texts {
+    Texts {
+        lang: Lang::negotiate(headers),
+    }
+}
+
+/// Renders a page with a status and any cookies to set.
+pub fn render(template: &impl Template, status: StatusCode, cookies: Vec<HeaderValue>) -> Response {
+    match template.render() {
+        Ok(html) => {
+            let mut response = (status, Html(html)).into_response();
+            for cookie in cookies {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// A plain refusal for a form that failed the CSRF or origin check.
+pub fn forbidden_form() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "This form has expired or came from another site. Reload the page and try again.\n",
+    )
+        .into_response()
+}

@@ -1,0 +1,433 @@
+//! Self-service password reset (DESIGN §7, SECURITY.md T1–T7): the two-step page at
+//! `/password-reset` (alias `/reset-password`), and its JSON API.
+//!
+//! A request answers the same bytes, in the same time, whether or not the email belongs to
+//! an account: the handler only checks the limits and hands the address to a background
+//! task, which looks it up, issues the token and queues the mail. Links are built from the
+//! configured public URL, never from the request.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::accounts::{self, Actor, ResetError};
+use crate::mail::Mail;
+use crate::state::AppState;
+
+use super::i18n::Texts;
+use super::limits::hashed;
+use super::pages::{forbidden_form, render, texts, Banner};
+use super::session::{self, CSRF_COOKIE};
+
+/// The one answer to every reset request.
+pub const REQUEST_ANSWER: &str =
+    "If an account exists for that email address, a password reset link has been sent to it.";
+pub const INVALID_TOKEN: &str = "Invalid or expired reset token";
+
+#[derive(Template)]
+#[template(path = "password_reset.html")]
+struct ResetPage {
+    t: Texts,
+    csrf: String,
+    banner: Option<Banner>,
+    /// "request", "reset", "invalid" or "done".
+    step: &'static str,
+    token: String,
+    redirect_to_login: bool,
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+fn csrf_and_cookies(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> (String, Vec<axum::http::HeaderValue>) {
+    let (csrf, new) = session::anonymous_csrf(headers);
+    let cookies = if new {
+        vec![session::set_cookie(state, CSRF_COOKIE, &csrf, None)]
+    } else {
+        vec![]
+    };
+    (csrf, cookies)
+}
+
+async fn token_valid(state: &AppState, token: &str) -> bool {
+    let now = state.clock.now();
+    let token = token.to_string();
+    state
+        .with_store(move |s| accounts::reset_token_is_valid(s, &token, now))
+        .await
+        .unwrap_or(false)
+}
+
+/// GET: without a token the request step; with one, the token is checked (not used up)
+/// before the new-password form is shown.
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<TokenQuery>,
+) -> Response {
+    let t = texts(&headers);
+    let (csrf, cookies) = csrf_and_cookies(&state, &headers);
+    let Some(token) = query.token.filter(|t| !t.is_empty()) else {
+        let page = ResetPage {
+            t,
+            csrf,
+            banner: None,
+            step: "request",
+            token: String::new(),
+            redirect_to_login: false,
+        };
+        return render(&page, StatusCode::OK, cookies);
+    };
+    if !state.limits.allow(
+        &format!("verify-ip:{}", peer.ip()),
+        10,
+        60,
+        state.clock.now(),
+    ) {
+        let page = ResetPage {
+            t,
+            csrf,
+            banner: Banner::error(t.get("common.tooMany")),
+            step: "invalid",
+            token: String::new(),
+            redirect_to_login: false,
+        };
+        return render(&page, StatusCode::TOO_MANY_REQUESTS, cookies);
+    }
+    let page = if token_valid(&state, &token).await {
+        ResetPage {
+            t,
+            csrf,
+            banner: Banner::info(t.get("passwordReset.verified")),
+            step: "reset",
+            token,
+            redirect_to_login: false,
+        }
+    } else {
+        ResetPage {
+            t,
+            csrf,
+            banner: Banner::error(t.get("passwordReset.invalid")),
+            step: "invalid",
+            token: String::new(),
+            redirect_to_login: false,
+        }
+    };
+    render(&page, StatusCode::OK, cookies)
+}
+
+/// Checks the limits and, within them, queues the request for the background task.
+/// Everything here is the same work for every address (SECURITY.md T1, T2).
+fn accept_request(state: &Arc<AppState>, ip: &str, email: &str) {
+    let now = state.clock.now();
+    let within_ip = state
+        .limits
+        .allow(&format!("reset-request-ip:{ip}"), 5, 15 * 60, now);
+    let within_email = state
+        .limits
+        .allow(&hashed("reset-request-email", email), 3, 60 * 60, now);
+    if !(within_ip && within_email) {
+        tracing::info!("password reset request over the rate limit; nothing sent");
+        return;
+    }
+    let state = Arc::clone(state);
+    let email = email.trim().to_lowercase();
+    tokio::spawn(async move { process_request(&state, email).await });
+}
+
+async fn process_request(state: &AppState, email: String) {
+    let now = state.clock.now();
+    let ttl = state.config.reset_token_ttl_secs;
+    let lookup = email.clone();
+    let issued = state
+        .with_store(move |s| {
+            let Some(user) = s
+                .find_user(&lookup)?
+                .filter(|u| !u.disabled && u.email == lookup)
+            else {
+                return Ok(None);
+            };
+            let token = accounts::issue_reset_token(s, user.id, now, ttl)?;
+            Ok(Some((user, token)))
+        })
+        .await;
+    let (user, token) = match issued {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            tracing::info!("password reset requested for an address with no account; nothing sent");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot issue a reset token");
+            return;
+        }
+    };
+    if crate::mail::effective_smtp(state).await.is_none() {
+        tracing::warn!(
+            user_id = user.id,
+            "password reset requested, but SMTP is not configured: no mail sent"
+        );
+        return;
+    }
+    let link = format!(
+        "{}/password-reset?token={}",
+        state.config.public_url,
+        token.expose_secret()
+    );
+    let minutes = ttl / 60;
+    state.mailer.send_secret(Mail {
+        to: user.email.clone(),
+        subject: "Reset your flashcard-flow password".into(),
+        body: format!(
+            "Hello {},\n\nSomeone (we hope you) asked to reset the password of your flashcard-flow \
+             account. Open this link within {minutes} minutes to choose a new one:\n\n{link}\n\n\
+             The link works once. If you did not ask for it, ignore this mail: your password \
+             stays as it is.\n",
+            user.username
+        ),
+    });
+    tracing::info!(user_id = user.id, "password reset mail queued");
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// POST of either step's form (no JavaScript needed).
+pub async fn submit(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<ResetForm>,
+) -> Response {
+    let expected = session::cookie(&headers, CSRF_COOKIE).unwrap_or_default();
+    if !session::same_origin(&state, &headers)
+        || form.csrf.is_empty()
+        || !session::tokens_match(&form.csrf, &expected)
+    {
+        return forbidden_form();
+    }
+    let t = texts(&headers);
+    let page = |banner, step, token: String, redirect_to_login| ResetPage {
+        t,
+        csrf: expected.clone(),
+        banner,
+        step,
+        token,
+        redirect_to_login,
+    };
+    if let Some(email) = form.email {
+        accept_request(&state, &peer.ip().to_string(), &email);
+        return render(
+            &page(
+                Banner::success(t.get("passwordReset.sent")),
+                "request",
+                String::new(),
+                false,
+            ),
+            StatusCode::OK,
+            vec![],
+        );
+    }
+    let token = form.token.unwrap_or_default();
+    if form.password != form.confirm {
+        return render(
+            &page(
+                Banner::error(t.get("passwordReset.mismatch")),
+                "reset",
+                token,
+                false,
+            ),
+            StatusCode::BAD_REQUEST,
+            vec![],
+        );
+    }
+    match reset(&state, &peer, &token, form.password).await {
+        Ok(()) => render(
+            &page(
+                Banner::success(t.get("passwordReset.success")),
+                "done",
+                String::new(),
+                true,
+            ),
+            StatusCode::OK,
+            vec![],
+        ),
+        Err((status, message)) if status == StatusCode::BAD_REQUEST && message == INVALID_TOKEN => {
+            render(
+                &page(
+                    Banner::error(t.get("passwordReset.invalid")),
+                    "invalid",
+                    String::new(),
+                    false,
+                ),
+                status,
+                vec![],
+            )
+        }
+        Err((status, message)) => render(
+            &page(Banner::error(message), "reset", token, false),
+            status,
+            vec![],
+        ),
+    }
+}
+
+/// Uses the token and sets the password, then evicts the user's cached Anki keys here
+/// in the process, exactly as `adminctl reset-password` does over the socket.
+async fn reset(
+    state: &Arc<AppState>,
+    peer: &SocketAddr,
+    token: &str,
+    password: String,
+) -> Result<(), (StatusCode, String)> {
+    let now = state.clock.now();
+    if !state
+        .limits
+        .allow(&format!("reset-ip:{}", peer.ip()), 10, 60, now)
+    {
+        return Err((StatusCode::TOO_MANY_REQUESTS, "Too many attempts".into()));
+    }
+    let store = Arc::clone(&state.store);
+    let policy = state.config.password_policy;
+    let token = SecretString::from(token.to_string());
+    let password = SecretString::from(password);
+    let actor = Actor::Remote {
+        ip: peer.ip().to_string(),
+    };
+    let result = state
+        .hashing
+        .run(move || {
+            accounts::reset_password_with_token(&*store, &policy, &token, &password, now, &actor)
+        })
+        .await
+        .map_err(|_| {
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error".to_string(),
+            )
+        })?;
+    match result {
+        Ok(changed) => {
+            if let Err(e) = state
+                .refresh_user(changed.user_id, changed.credential_generation)
+                .await
+            {
+                tracing::warn!(error = %e, "cannot refresh the user's cached keys");
+            }
+            state.mailer.outbox_changed();
+            tracing::info!(user_id = changed.user_id, "password reset by emailed link");
+            Ok(())
+        }
+        Err(ResetError::InvalidToken) => Err((StatusCode::BAD_REQUEST, INVALID_TOKEN.into())),
+        Err(ResetError::Account(accounts::AccountError::PasswordRejected(reason))) => {
+            Err((StatusCode::BAD_REQUEST, reason.to_string()))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "password reset failed");
+            Err((StatusCode::INTERNAL_SERVER_ERROR, "internal error".into()))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RequestBody {
+    email: String,
+}
+
+/// `POST /password-reset/request {email}`: always the same answer.
+pub async fn api_request(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<RequestBody>,
+) -> Response {
+    if !session::same_origin(&state, &headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({"error": "cross-origin request refused"})),
+        )
+            .into_response();
+    }
+    accept_request(&state, &peer.ip().to_string(), &body.email);
+    Json(serde_json::json!({"success": true, "message": REQUEST_ANSWER})).into_response()
+}
+
+/// `GET /password-reset/verify?token=`: `{"valid": bool}`, without using the token up.
+pub async fn api_verify(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(query): Query<TokenQuery>,
+) -> Response {
+    if !state.limits.allow(
+        &format!("verify-ip:{}", peer.ip()),
+        10,
+        60,
+        state.clock.now(),
+    ) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(serde_json::json!({"error": "Too many attempts"})),
+        )
+            .into_response();
+    }
+    let valid = match query.token {
+        Some(token) => token_valid(&state, &token).await,
+        None => false,
+    };
+    Json(serde_json::json!({ "valid": valid })).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct ResetBody {
+    token: String,
+    password: String,
+}
+
+/// `POST /password-reset/reset {token, password}`.
+pub async fn api_reset(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<ResetBody>,
+) -> Response {
+    if !session::same_origin(&state, &headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({"error": "cross-origin request refused"})),
+        )
+            .into_response();
+    }
+    match reset(&state, &peer, &body.token, body.password).await {
+        Ok(()) => Json(serde_json::json!({"success": true, "message": "Password has been reset"}))
+            .into_response(),
+        Err((status, message)) => (
+            status,
+            Json(serde_json::json!({"success": false, "error": message})),
+        )
+            .into_response(),
+    }
+}

@@ -1,0 +1,189 @@
+//! Web sessions, cookies and the CSRF defences (SECURITY.md T8, T9).
+//!
+//! The session cookie holds 32 random bytes; the store keeps only their SHA-256. A session
+//! ends after 30 idle minutes or 12 hours, at logout, and at any password change. Every
+//! form post must carry a CSRF token and, when the browser says where it comes from
+//! (`Origin`, else `Referer`), come from the configured public URL.
+
+use axum::http::{header, HeaderMap, HeaderValue};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::accounts::digest;
+use crate::state::AppState;
+use crate::store::{User, WebSessionRow};
+
+pub const SESSION_COOKIE: &str = "ff_session";
+pub const CSRF_COOKIE: &str = "ff_csrf";
+pub const IDLE_SECS: i64 = 30 * 60;
+pub const ABSOLUTE_SECS: i64 = 12 * 60 * 60;
+
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+/// `Set-Cookie` for one of our cookies: HttpOnly, SameSite=Lax, Secure behind HTTPS.
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let secure = if state.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let age = max_age.map_or(String::new(), |a| format!("; Max-Age={a}"));
+    let text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{age}");
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// A signed-in browser.
+#[derive(Clone)]
+pub struct SignedIn {
+    pub user: User,
+    pub session_digest: String,
+    /// The token every form of this session carries (derived from the cookie's secret).
+    pub csrf: String,
+}
+
+pub fn session_csrf(secret: &str) -> String {
+    hex::encode(Sha256::digest(format!("csrf:{secret}").as_bytes()))
+}
+
+/// Starts a session: a new id every time (no fixation). Returns the cookie value.
+pub async fn start(state: &AppState, user_id: i64) -> Result<String, crate::state::BlockingError> {
+    let secret = random_token();
+    let now = state.clock.now();
+    let row = WebSessionRow {
+        digest: digest(&secret),
+        user_id,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + ABSOLUTE_SECS,
+    };
+    state
+        .with_store(move |s| s.create_web_session(&row))
+        .await?;
+    Ok(secret)
+}
+
+/// The signed-in user behind the request's cookie, if the session is alive.
+pub async fn current(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
+    let secret = cookie(headers, SESSION_COOKIE)?;
+    let session_digest = digest(&secret);
+    let lookup = session_digest.clone();
+    let row = state
+        .with_store(move |s| s.web_session(&lookup))
+        .await
+        .ok()??;
+    let now = state.clock.now();
+    if now >= row.expires_at || now - row.last_seen_at >= IDLE_SECS {
+        let stale = session_digest.clone();
+        let _ = state
+            .with_store(move |s| s.delete_web_session(&stale))
+            .await;
+        return None;
+    }
+    if now - row.last_seen_at >= 60 {
+        let touch = session_digest.clone();
+        let _ = state
+            .with_store(move |s| s.touch_web_session(&touch, now))
+            .await;
+    }
+    let user_id = row.user_id;
+    let user = state
+        .with_store(move |s| s.user_by_id(user_id))
+        .await
+        .ok()??;
+    if user.disabled {
+        return None;
+    }
+    Some(SignedIn {
+        user,
+        session_digest,
+        csrf: session_csrf(&secret),
+    })
+}
+
+/// The origin (`scheme://host[:port]`) of a URL.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(i) => &url[..after_scheme + i],
+        None => url,
+    }
+}
+
+/// SECURITY: refuses a form post another site made the browser send. Browsers send
+/// `Origin` on cross-origin posts (and `Referer` otherwise); either must name our public
+/// URL. A request with neither (a script, not a browser) still needs the CSRF token.
+pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+    let ours = origin_of(&state.config.public_url);
+    let header_value = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if let Some(origin) = header_value(header::ORIGIN) {
+        return origin == ours;
+    }
+    if let Some(referer) = header_value(header::REFERER) {
+        return origin_of(referer) == ours;
+    }
+    true
+}
+
+/// Constant-time comparison of two tokens.
+pub fn tokens_match(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The CSRF token of an anonymous form: the `ff_csrf` cookie's value (double submit), or a
+/// new one to set.
+pub fn anonymous_csrf(headers: &HeaderMap) -> (String, bool) {
+    match cookie(headers, CSRF_COOKIE) {
+        Some(existing) => (existing, false),
+        None => (random_token(), true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        assert_eq!(
+            origin_of("https://a.example:8443/x/y"),
+            "https://a.example:8443"
+        );
+        assert_eq!(origin_of("http://127.0.0.1:9"), "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            "a=1; ff_session=abc; b=2".parse().expect("header"),
+        );
+        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
+        assert_eq!(cookie(&h, CSRF_COOKIE), None);
+    }
+}
