@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use lettre::message::{header::ContentType, Mailbox};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -51,12 +52,16 @@ pub async fn send(settings: &SmtpSettings, mail: &Mail) -> Result<(), SendError>
         .to
         .parse()
         .map_err(|_| SendError::Address(mail.to.clone()))?;
+    // Quoted-printable: readable as it is, and every client joins the long link's soft
+    // line breaks back together.
+    let body = Body::new_with_encoding(mail.body.clone(), ContentTransferEncoding::QuotedPrintable)
+        .map_err(|_| SendError::Build("cannot encode the body".into()))?;
     let message = Message::builder()
         .from(from)
         .to(to)
         .subject(mail.subject.clone())
         .header(ContentType::TEXT_PLAIN)
-        .body(mail.body.clone())
+        .body(body)
         .map_err(|e| SendError::Build(e.to_string()))?;
     let transport = transport(settings)?;
     tokio::time::timeout(TIMEOUT * 2, transport.send(message))

@@ -3,6 +3,8 @@
 
 mod control_socket;
 mod helpers;
+mod smtp_sink;
 mod sync_full;
 mod sync_login;
 mod sync_media;
+mod web_reset;
