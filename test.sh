@@ -27,9 +27,9 @@ trap cleanup EXIT
 step() { printf '\n== %s\n' "$*"; }
 
 step "python environment ($venv: anki, pytest)"
-if ! "$venv/bin/python" -c 'import anki, pytest, zstandard' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import anki, pytest, zstandard, aiosmtpd' 2>/dev/null; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check anki pytest zstandard
+  "$venv/bin/pip" install --quiet --disable-pip-version-check anki pytest zstandard aiosmtpd
 fi
 
 step "cargo fmt --check, clippy"

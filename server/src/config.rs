@@ -216,6 +216,8 @@ struct ConfigFile {
     smtp_password: Option<String>,
     smtp_from: Option<String>,
     reset_token_minutes: Option<i64>,
+    reset_requests_per_ip: Option<usize>,
+    reset_requests_per_email: Option<usize>,
 }
 
 /// A database URL; its `Debug` hides any password in it.
@@ -274,6 +276,10 @@ pub struct Config {
     /// SMTP from the file, environment or flags (`None`: no host configured).
     pub smtp: Option<SmtpSettings>,
     pub reset_token_ttl_secs: i64,
+    /// Reset requests accepted per client address in 15 minutes, and per address asked
+    /// about in an hour; past them the answer is unchanged and nothing is sent.
+    pub reset_requests_per_ip: usize,
+    pub reset_requests_per_email: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -368,6 +374,8 @@ impl Config {
             public_url,
             smtp,
             reset_token_ttl_secs: file.reset_token_minutes.unwrap_or(30).clamp(5, 24 * 60) * 60,
+            reset_requests_per_ip: file.reset_requests_per_ip.unwrap_or(5).max(1),
+            reset_requests_per_email: file.reset_requests_per_email.unwrap_or(3).max(1),
             listen,
             database_url: global
                 .database_url
@@ -419,6 +427,8 @@ impl Config {
             public_url: "http://127.0.0.1:8080".into(),
             smtp: None,
             reset_token_ttl_secs: 30 * 60,
+            reset_requests_per_ip: 5,
+            reset_requests_per_email: 3,
         }
     }
 

@@ -63,8 +63,12 @@ fn healthcheck(global: &GlobalOptions, options: &ServerOptions) -> ExitCode {
 }
 
 /// SIGHUP re-reads the configuration and applies what can change while running: the
-/// log filter. (Everything else needs a restart, and the log says so.)
-fn spawn_reload_on_sighup(global: GlobalOptions, options: ServerOptions) {
+/// log filter and the SMTP settings. (Everything else needs a restart, and the log says so.)
+fn spawn_reload_on_sighup(
+    global: GlobalOptions,
+    options: ServerOptions,
+    state: std::sync::Arc<flashcard_flow_server::state::AppState>,
+) {
     use tokio::signal::unix::{signal, SignalKind};
     let Ok(mut hangups) = signal(SignalKind::hangup()) else {
         tracing::warn!("cannot listen for SIGHUP; reloading is unavailable");
@@ -75,7 +79,11 @@ fn spawn_reload_on_sighup(global: GlobalOptions, options: ServerOptions) {
             match Config::resolve(&global, &options) {
                 Ok(config) => {
                     telemetry::set_filter(&config.log_filter);
-                    tracing::info!("configuration reloaded (log filter); other settings apply at the next start");
+                    *state
+                        .smtp_config
+                        .write()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = config.smtp;
+                    tracing::info!("configuration reloaded (log filter, SMTP); other settings apply at the next start");
                 }
                 Err(e) => tracing::warn!(error = %e, "SIGHUP: configuration not reloaded"),
             }
@@ -100,7 +108,6 @@ fn serve(global: &GlobalOptions, options: &ServerOptions) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        spawn_reload_on_sighup(global.clone(), options.clone());
         // Start-up may wait for the database; a signal during that wait ends it.
         let bound = tokio::select! {
             bound = Server::bind(config) => bound,
@@ -108,6 +115,7 @@ fn serve(global: &GlobalOptions, options: &ServerOptions) -> ExitCode {
         };
         match bound {
             Ok(server) => {
+                spawn_reload_on_sighup(global.clone(), options.clone(), server.state());
                 server.run(shutdown::signal()).await;
                 ExitCode::SUCCESS
             }

@@ -131,7 +131,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("passwordReset.requestNew", "Request a new link", "Neuen Link anfordern"),
     ("passwordReset.verified", "Your link is valid. Choose a new password.", "Ihr Link ist gültig. Wählen Sie ein neues Passwort."),
     ("passwordReset.success", "Your password has been reset. Taking you to sign in…", "Ihr Passwort wurde zurückgesetzt. Sie werden zur Anmeldung weitergeleitet…"),
-    ("passwordReset.hint", "At least 15 characters.", "Mindestens 15 Zeichen."),
+    ("passwordReset.hint", "At least {n} characters.", "Mindestens {n} Zeichen."),
 ];
 
 #[cfg(test)]

@@ -41,11 +41,17 @@ struct ResetPage {
     step: &'static str,
     token: String,
     redirect_to_login: bool,
+    /// The policy's minimum, for the hint under the new-password field.
+    min_chars: String,
 }
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
     token: Option<String>,
+}
+
+fn min_chars(state: &AppState) -> String {
+    state.config.password_policy.min_chars.to_string()
 }
 
 fn csrf_and_cookies(
@@ -88,6 +94,7 @@ pub async fn page(
             step: "request",
             token: String::new(),
             redirect_to_login: false,
+            min_chars: min_chars(&state),
         };
         return render(&page, StatusCode::OK, cookies);
     };
@@ -104,6 +111,7 @@ pub async fn page(
             step: "invalid",
             token: String::new(),
             redirect_to_login: false,
+            min_chars: min_chars(&state),
         };
         return render(&page, StatusCode::TOO_MANY_REQUESTS, cookies);
     }
@@ -115,6 +123,7 @@ pub async fn page(
             step: "reset",
             token,
             redirect_to_login: false,
+            min_chars: min_chars(&state),
         }
     } else {
         ResetPage {
@@ -124,6 +133,7 @@ pub async fn page(
             step: "invalid",
             token: String::new(),
             redirect_to_login: false,
+            min_chars: min_chars(&state),
         }
     };
     render(&page, StatusCode::OK, cookies)
@@ -238,6 +248,7 @@ pub async fn submit(
         step,
         token,
         redirect_to_login,
+        min_chars: min_chars(&state),
     };
     if let Some(email) = form.email {
         accept_request(&state, &peer.ip().to_string(), &email);

@@ -127,8 +127,11 @@ fn origin_of(url: &str) -> &str {
 }
 
 /// SECURITY: refuses a form post another site made the browser send. Browsers send
-/// `Origin` on cross-origin posts (and `Referer` otherwise); either must name our public
-/// URL. A request with neither (a script, not a browser) still needs the CSRF token.
+/// `Origin` on posts (and `Referer` otherwise); either must name our public URL. Our pages
+/// set `Referrer-Policy: no-referrer`, under which a browser sends `Origin: null` even for
+/// our own forms, so `null` counts as "not said": the CSRF token (from an HttpOnly,
+/// SameSite=Lax cookie another site can neither read nor make the browser send on a
+/// cross-site post) still has to match, as for scripts that send neither header.
 pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     let ours = origin_of(&state.config.public_url);
     let header_value = |name| {
@@ -136,7 +139,7 @@ pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
             .get(name)
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    if let Some(origin) = header_value(header::ORIGIN) {
+    if let Some(origin) = header_value(header::ORIGIN).filter(|o| *o != "null") {
         return origin == ours;
     }
     if let Some(referer) = header_value(header::REFERER) {
