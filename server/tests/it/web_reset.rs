@@ -319,3 +319,35 @@ async fn api_login_starts_a_session_that_the_account_page_accepts() {
         .any(|(n, v)| n == "location" && v == "/login"));
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn with_the_mail_server_down_the_answer_is_the_same_and_the_mail_follows_later() {
+    // A port with nothing listening yet: the first attempts fail.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("probe")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let app = spawn_app_with(move |c| {
+        c.public_url = PUBLIC_URL.into();
+        c.smtp = Some(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "noreply@flashcards.example".into(),
+        });
+    })
+    .await;
+    app.add_user("alice", "alice-password-1").await;
+    let down = request_reset(&app, "alice@example.com").await;
+    let unknown = request_reset(&app, "nobody@example.com").await;
+    assert_eq!((down.status, &down.body), (unknown.status, &unknown.body));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The mail server comes up; the worker's retry delivers the link.
+    let sink = SmtpSink::start_on(port).await;
+    let mail = sink.wait_for(1).await.remove(0);
+    assert!(mail.contains("password-reset?token="));
+    app.shutdown().await;
+}
