@@ -188,8 +188,9 @@ async fn an_operator_reset_kills_a_pending_token_and_mails_a_notice() {
     request_reset(&app, "alice@example.com").await;
     let token = token_in(&sink.wait_for(1).await[0]);
     let store = Arc::clone(&app.state.store);
-    let user = store.find_user("alice").expect("lookup").expect("alice");
+    // The store is synchronous (and PostgreSQL's client must stay off the async workers).
     tokio::task::spawn_blocking(move || {
+        let user = store.find_user("alice").expect("lookup").expect("alice");
         accounts::change_password(
             &*store,
             &PasswordPolicy::default(),
