@@ -20,7 +20,7 @@ use crate::store::User;
 
 use super::i18n::Texts;
 use super::limits::hashed;
-use super::pages::{forbidden_form, render, texts, Banner};
+use super::pages::{cross_origin_refused, forbidden_form, json_error, render, texts, Banner};
 use super::session::{self, CSRF_COOKIE, SESSION_COOKIE};
 
 #[derive(Template)]
@@ -190,11 +190,7 @@ pub async fn api(
     Json(body): Json<ApiLogin>,
 ) -> Response {
     if !session::same_origin(&state, &headers) {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(serde_json::json!({"error": "cross-origin request refused"})),
-        )
-            .into_response();
+        return cross_origin_refused();
     }
     match attempt(
         &state,
@@ -216,16 +212,8 @@ pub async fn api(
             );
             response
         }
-        Ok(Outcome::Throttled) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            Json(serde_json::json!({"error": "Too many attempts"})),
-        )
-            .into_response(),
-        Ok(Outcome::Refused) => (
-            StatusCode::UNAUTHORIZED,
-            Json(serde_json::json!({"error": "Invalid login or password"})),
-        )
-            .into_response(),
+        Ok(Outcome::Throttled) => json_error(StatusCode::TOO_MANY_REQUESTS, "Too many attempts"),
+        Ok(Outcome::Refused) => json_error(StatusCode::UNAUTHORIZED, "Invalid login or password"),
     }
 }
 

@@ -65,3 +65,13 @@ pub fn forbidden_form() -> Response {
     )
         .into_response()
 }
+
+/// A JSON error answer for the API routes: `{"error": message}`.
+pub fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// The API's answer to a request another origin made a browser send.
+pub fn cross_origin_refused() -> Response {
+    json_error(StatusCode::FORBIDDEN, "cross-origin request refused")
+}

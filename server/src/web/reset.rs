@@ -23,7 +23,7 @@ use crate::state::AppState;
 
 use super::i18n::Texts;
 use super::limits::hashed;
-use super::pages::{forbidden_form, render, texts, Banner};
+use super::pages::{cross_origin_refused, forbidden_form, json_error, render, texts, Banner};
 use super::session::{self, CSRF_COOKIE};
 
 /// The one answer to every reset request.
@@ -377,11 +377,7 @@ pub async fn api_request(
     Json(body): Json<RequestBody>,
 ) -> Response {
     if !session::same_origin(&state, &headers) {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(serde_json::json!({"error": "cross-origin request refused"})),
-        )
-            .into_response();
+        return cross_origin_refused();
     }
     accept_request(&state, &peer.ip().to_string(), &body.email);
     Json(serde_json::json!({"success": true, "message": REQUEST_ANSWER})).into_response()
@@ -399,11 +395,7 @@ pub async fn api_verify(
         60,
         state.clock.now(),
     ) {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            Json(serde_json::json!({"error": "Too many attempts"})),
-        )
-            .into_response();
+        return json_error(StatusCode::TOO_MANY_REQUESTS, "Too many attempts");
     }
     let valid = match query.token {
         Some(token) => token_valid(&state, &token).await,
@@ -426,11 +418,7 @@ pub async fn api_reset(
     Json(body): Json<ResetBody>,
 ) -> Response {
     if !session::same_origin(&state, &headers) {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(serde_json::json!({"error": "cross-origin request refused"})),
-        )
-            .into_response();
+        return cross_origin_refused();
     }
     match reset(&state, &peer, &body.token, body.password).await {
         Ok(()) => Json(serde_json::json!({"success": true, "message": "Password has been reset"}))
