@@ -257,15 +257,24 @@ def measure(server: Server, work: Path, source: Path, media_files: dict[str, byt
 
     m = Profile(root, server.endpoint)
     m.login(users[1])
-    for name, data in media_files.items():
-        m.col.media.write_data(name, data)
-    out[f"media sync up, {len(media_files)} files (s)"] = timed(m.media)
+    media_ups = []
+
+    def add_media_round(round_: int) -> None:
+        for name, data in media_files.items():
+            m.col.media.write_data(f"r{round_}-{name}", data)
+        media_ups.append(timed(m.media))
+
+    add_media_round(0)
     media_downs = []
     for _ in range(args.heavy_repeat):
         m2 = Profile(root, server.endpoint)
         m2.login(users[1])
         media_downs.append(timed(m2.media))
         m2.close()
+    # More rounds of 200 new files each, so the upload figure is a median too.
+    for round_ in range(1, args.heavy_repeat):
+        add_media_round(round_)
+    out[f"media sync up, {len(media_files)} files (s, median)"] = statistics.median(media_ups)
     out[f"media sync down, {len(media_files)} files (s, median)"] = statistics.median(media_downs)
 
     # Many users syncing at once, each driven by its own client process (see the top).
