@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -202,5 +203,18 @@ def test_hashed_official_users_import_and_log_in_with_their_password(workdir, an
         assert carol.sync() == NO_CHANGES
         wrong = anki(server.endpoint)
         expect_auth_error(lambda: wrong.login("carol", "not-carols-password"))
+
+        # The web login accepts the imported hash once and writes an Argon2id hash for it.
+        def web_hash() -> str:
+            return query(current_database(data_dir),
+                         "select password_hash from users where username = 'carol'")[0][0]
+        assert web_hash().startswith("$pbkdf2-sha256$")
+        login = urllib.request.Request(
+            server.endpoint + "api/login", method="POST",
+            data=json.dumps({"login": "carol", "password": "carol-pass"}).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(login, timeout=30) as reply:
+            assert reply.status == 200
+        assert web_hash().startswith("$argon2id$")
     finally:
         server.stop()

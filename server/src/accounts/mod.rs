@@ -202,10 +202,25 @@ pub fn verify_web_login(
     password: &SecretString,
 ) -> Result<Option<User>, StoreError> {
     let user = store.find_user(login)?.filter(|u| !u.disabled);
+    let imported = user
+        .as_ref()
+        .is_some_and(|u| u.password_hash.starts_with("$pbkdf2"));
     let ok = match user.as_ref().map(|u| u.password_hash.as_str()) {
-        Some(hash) if hash.starts_with("$pbkdf2") => verify_anki_password(Some(hash), password),
+        Some(hash) if imported => verify_anki_password(Some(hash), password),
         hash => verify_web_password(hash, password),
     };
+    if let (true, true, Some(u)) = (ok, imported, user.as_ref()) {
+        // The first web login of an imported account writes its Argon2id hash.
+        match hash_web_password(password) {
+            Ok(argon) => {
+                if let Err(e) = store.upgrade_web_hash(u.id, &u.password_hash, &argon, clock::now())
+                {
+                    tracing::warn!(error = %e, "cannot upgrade an imported web password hash");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot hash the web password"),
+        }
+    }
     Ok(ok.then_some(user).flatten())
 }
 

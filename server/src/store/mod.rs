@@ -112,6 +112,16 @@ pub trait Store: Send + Sync + 'static {
 
     // --- the web UI: sessions, devices, reset tokens, settings, mail ---------------------
 
+    /// Swaps `old` for `new` as the web hash (an imported PBKDF2 hash upgraded to
+    /// Argon2id at its first web login); false if the hash changed meanwhile.
+    fn upgrade_web_hash(
+        &self,
+        user_id: i64,
+        old: &str,
+        new: &str,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
     fn create_web_session(&self, session: &WebSessionRow) -> Result<(), StoreError>;
     /// A session of an enabled user, whatever its age (the caller checks the expiry).
     fn web_session(&self, digest: &str) -> Result<Option<WebSessionRow>, StoreError>;

@@ -23,6 +23,9 @@ pub const REVOKE_ALL: [&str; 3] = [
     "DELETE FROM web_sessions WHERE user_id = ?1",
     "DELETE FROM password_reset_tokens WHERE user_id = ?1",
 ];
+/// Replaces an imported PBKDF2 web hash by an Argon2id one, if it is still the same.
+pub const UPGRADE_WEB_HASH: &str = "UPDATE users SET password_hash = ?3, updated_at = ?4 \
+     WHERE id = ?1 AND password_hash = ?2";
 pub const SELECT_GENERATION: &str = "SELECT credential_generation FROM users WHERE id = ?1";
 
 pub const INSERT_SYNC_KEY: &str = "INSERT INTO sync_keys (digest, user_id, created_at, \

@@ -455,6 +455,16 @@ impl Store for SqliteStore {
         self.write(|tx| insert_audit(tx, new_audit_id(), audit))
     }
 
+    fn upgrade_web_hash(
+        &self,
+        user_id: i64,
+        old: &str,
+        new: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self.execute(sql::UPGRADE_WEB_HASH, params![user_id, old, new, now])? == 1)
+    }
+
     fn create_web_session(&self, w: &WebSessionRow) -> Result<(), StoreError> {
         self.execute(
             sql::INSERT_WEB_SESSION,
