@@ -218,6 +218,7 @@ struct ConfigFile {
     reset_token_minutes: Option<i64>,
     reset_requests_per_ip: Option<usize>,
     reset_requests_per_email: Option<usize>,
+    trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
 
 /// A database URL; its `Debug` hides any password in it.
@@ -280,6 +281,8 @@ pub struct Config {
     /// about in an hour; past them the answer is unchanged and nothing is sent.
     pub reset_requests_per_ip: usize,
     pub reset_requests_per_email: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client (for rate limits).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -376,6 +379,7 @@ impl Config {
             reset_token_ttl_secs: file.reset_token_minutes.unwrap_or(30).clamp(5, 24 * 60) * 60,
             reset_requests_per_ip: file.reset_requests_per_ip.unwrap_or(5).max(1),
             reset_requests_per_email: file.reset_requests_per_email.unwrap_or(3).max(1),
+            trusted_proxies: file.trusted_proxies.unwrap_or_default(),
             listen,
             database_url: global
                 .database_url
@@ -429,6 +433,7 @@ impl Config {
             reset_token_ttl_secs: 30 * 60,
             reset_requests_per_ip: 5,
             reset_requests_per_email: 3,
+            trusted_proxies: Vec::new(),
         }
     }
 

@@ -187,7 +187,7 @@ pub async fn change_password(
     let user_id = signed_in.user.id;
     let new_password = SecretString::from(form.password);
     let actor = Actor::Remote {
-        ip: peer.ip().to_string(),
+        ip: session::client_ip(&state, &peer, &headers),
     };
     let changed = state
         .hashing

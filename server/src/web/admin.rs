@@ -180,7 +180,11 @@ pub async fn submit(
     }
     let t = texts(&headers);
     let actor = Actor::Remote {
-        ip: format!("{} (admin {})", peer.ip(), signed_in.user.username),
+        ip: format!(
+            "{} (admin {})",
+            session::client_ip(&state, &peer, &headers),
+            signed_in.user.username
+        ),
     };
     match form.action.as_str() {
         "clear" => {

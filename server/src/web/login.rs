@@ -150,7 +150,14 @@ pub async fn submit(
     }
     let t = texts(&headers);
     let password = SecretString::from(form.password);
-    match attempt(&state, &peer.ip().to_string(), form.login.trim(), password).await {
+    match attempt(
+        &state,
+        &session::client_ip(&state, &peer, &headers),
+        form.login.trim(),
+        password,
+    )
+    .await
+    {
         Err(response) => response,
         Ok(Outcome::SignedIn(_, secret)) => {
             let mut response = Redirect::to("/account").into_response();
@@ -194,7 +201,7 @@ pub async fn api(
     }
     match attempt(
         &state,
-        &peer.ip().to_string(),
+        &session::client_ip(&state, &peer, &headers),
         body.login.trim(),
         body.password,
     )

@@ -99,7 +99,7 @@ pub async fn page(
         return render(&page, StatusCode::OK, cookies);
     };
     if !state.limits.allow(
-        &format!("verify-ip:{}", peer.ip()),
+        &format!("verify-ip:{}", session::client_ip(&state, &peer, &headers)),
         10,
         60,
         state.clock.now(),
@@ -251,7 +251,7 @@ pub async fn submit(
         min_chars: min_chars(&state),
     };
     if let Some(email) = form.email {
-        accept_request(&state, &peer.ip().to_string(), &email);
+        accept_request(&state, &session::client_ip(&state, &peer, &headers), &email);
         return render(
             &page(
                 Banner::success(t.get("passwordReset.sent")),
@@ -276,7 +276,8 @@ pub async fn submit(
             vec![],
         );
     }
-    match reset(&state, &peer, &token, form.password).await {
+    let ip = session::client_ip(&state, &peer, &headers);
+    match reset(&state, &ip, &token, form.password).await {
         Ok(()) => render(
             &page(
                 Banner::success(t.get("passwordReset.success")),
@@ -311,24 +312,19 @@ pub async fn submit(
 /// in the process, exactly as `adminctl reset-password` does over the socket.
 async fn reset(
     state: &Arc<AppState>,
-    peer: &SocketAddr,
+    ip: &str,
     token: &str,
     password: String,
 ) -> Result<(), (StatusCode, String)> {
     let now = state.clock.now();
-    if !state
-        .limits
-        .allow(&format!("reset-ip:{}", peer.ip()), 10, 60, now)
-    {
+    if !state.limits.allow(&format!("reset-ip:{ip}"), 10, 60, now) {
         return Err((StatusCode::TOO_MANY_REQUESTS, "Too many attempts".into()));
     }
     let store = Arc::clone(&state.store);
     let policy = state.config.password_policy;
     let token = SecretString::from(token.to_string());
     let password = SecretString::from(password);
-    let actor = Actor::Remote {
-        ip: peer.ip().to_string(),
-    };
+    let actor = Actor::Remote { ip: ip.to_string() };
     let result = state
         .hashing
         .run(move || {
@@ -379,7 +375,11 @@ pub async fn api_request(
     if !session::same_origin(&state, &headers) {
         return cross_origin_refused();
     }
-    accept_request(&state, &peer.ip().to_string(), &body.email);
+    accept_request(
+        &state,
+        &session::client_ip(&state, &peer, &headers),
+        &body.email,
+    );
     Json(serde_json::json!({"success": true, "message": REQUEST_ANSWER})).into_response()
 }
 
@@ -387,10 +387,11 @@ pub async fn api_request(
 pub async fn api_verify(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Query(query): Query<TokenQuery>,
 ) -> Response {
     if !state.limits.allow(
-        &format!("verify-ip:{}", peer.ip()),
+        &format!("verify-ip:{}", session::client_ip(&state, &peer, &headers)),
         10,
         60,
         state.clock.now(),
@@ -420,7 +421,8 @@ pub async fn api_reset(
     if !session::same_origin(&state, &headers) {
         return cross_origin_refused();
     }
-    match reset(&state, &peer, &body.token, body.password).await {
+    let ip = session::client_ip(&state, &peer, &headers);
+    match reset(&state, &ip, &body.token, body.password).await {
         Ok(()) => Json(serde_json::json!({"success": true, "message": "Password has been reset"}))
             .into_response(),
         Err((status, message)) => (

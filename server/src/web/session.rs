@@ -166,6 +166,28 @@ pub fn anonymous_csrf(headers: &HeaderMap) -> (String, bool) {
     }
 }
 
+/// The client's address for rate limits and the audit log: the peer, or, when the peer is
+/// a configured trusted proxy, the nearest `X-Forwarded-For` entry that is not one.
+pub fn client_ip(state: &AppState, peer: &std::net::SocketAddr, headers: &HeaderMap) -> String {
+    let trusted = &state.config.trusted_proxies;
+    if !trusted.contains(&peer.ip()) {
+        return peer.ip().to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|ip| ip.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(&peer.ip())
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -352,3 +352,42 @@ async fn with_the_mail_server_down_the_answer_is_the_same_and_the_mail_follows_l
     assert!(mail.contains("password-reset?token="));
     app.shutdown().await;
 }
+
+async fn verify_from(app: &TestApp, forwarded_for: &str) -> u16 {
+    send(
+        app.http
+            .get(app.url("/password-reset/verify?token=x"))
+            .header("x-forwarded-for", forwarded_for),
+    )
+    .await
+    .status
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_limits_count_per_forwarded_client() {
+    let app = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")]).await;
+    for _ in 0..10 {
+        assert_eq!(verify_from(&app, "203.0.113.7").await, 200);
+    }
+    assert_eq!(verify_from(&app, "203.0.113.7").await, 429);
+    assert_eq!(
+        verify_from(&app, "203.0.113.8").await,
+        200,
+        "another client is not throttled"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn without_a_trusted_proxy_forwarded_for_is_ignored() {
+    let app = spawn_app_with(|_| {}).await;
+    for i in 0..10 {
+        assert_eq!(verify_from(&app, &format!("203.0.113.{i}")).await, 200);
+    }
+    assert_eq!(
+        verify_from(&app, "198.51.100.1").await,
+        429,
+        "a forged header changes nothing"
+    );
+    app.shutdown().await;
+}
