@@ -48,6 +48,8 @@ pub struct Mailer {
     memory: mpsc::Sender<Mail>,
     receiver: std::sync::Mutex<Option<mpsc::Receiver<Mail>>>,
     wake: Notify,
+    /// When expired web sessions were last swept (the worker does it hourly).
+    last_session_sweep: std::sync::atomic::AtomicI64,
 }
 
 impl Default for Mailer {
@@ -57,6 +59,7 @@ impl Default for Mailer {
             memory,
             receiver: std::sync::Mutex::new(Some(receiver)),
             wake: Notify::new(),
+            last_session_sweep: std::sync::atomic::AtomicI64::new(0),
         }
     }
 }
@@ -111,8 +114,32 @@ pub async fn run_worker(state: Arc<AppState>, stop: CancellationToken) {
                 tokio::spawn(async move { deliver_with_retries(&state, mail).await });
             }
             () = state.mailer.wake.notified() => drain_outbox(&state).await,
-            () = tokio::time::sleep(POLL) => drain_outbox(&state).await,
+            () = tokio::time::sleep(POLL) => {
+                drain_outbox(&state).await;
+                forget_dead_sessions(&state).await;
+            }
         }
+    }
+}
+
+/// Deletes web sessions past their absolute or idle expiry, at most once an hour, so the
+/// table holds only live ones even for browsers that never come back.
+async fn forget_dead_sessions(state: &AppState) {
+    use std::sync::atomic::Ordering;
+    let now = state.clock.now();
+    let last = &state.mailer.last_session_sweep;
+    if now - last.load(Ordering::Relaxed) < 3600 {
+        return;
+    }
+    last.store(now, Ordering::Relaxed);
+    let idle_before = now - crate::web::session::IDLE_SECS;
+    match state
+        .with_store(move |s| s.delete_expired_web_sessions(now, idle_before))
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "expired web sessions removed"),
+        Err(e) => tracing::warn!(error = %e, "cannot remove expired web sessions"),
     }
 }
 

@@ -391,3 +391,38 @@ async fn without_a_trusted_proxy_forwarded_for_is_ignored() {
     );
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn sessions_past_their_expiry_are_swept_even_if_the_browser_never_returns() {
+    let (app, _sink) = app_with_mail().await;
+    let good = send(
+        app.http
+            .post(app.url("/api/login"))
+            .json(&json!({"login": "alice", "password": "alice-password-1"})),
+    )
+    .await;
+    assert_eq!(good.status, 200);
+    let store = Arc::clone(&app.state.store);
+    let sessions = move || {
+        let store = Arc::clone(&store);
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let user = store.find_user("alice").expect("lookup").expect("alice");
+                store.user_web_sessions(user.id).expect("sessions").len()
+            })
+            .await
+            .expect("join")
+        }
+    };
+    assert_eq!(sessions().await, 1);
+    app.state.clock.advance(13 * 60 * 60);
+    // The mail worker sweeps on its 5 s poll.
+    for _ in 0..200 {
+        if sessions().await == 0 {
+            app.shutdown().await;
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the expired session was not swept");
+}
