@@ -18,7 +18,7 @@ use crate::state::AppState;
 
 use super::i18n::Texts;
 use super::pages::{forbidden_form, render, texts, Banner};
-use super::session::{self, SignedIn, SESSION_COOKIE};
+use super::session::{self, SignedIn};
 
 pub struct Device {
     pub id: String,
@@ -212,12 +212,7 @@ pub async fn change_password(
             }
             state.mailer.outbox_changed();
             // Every session ended with the change, this one too (SECURITY.md T9).
-            let mut response = Redirect::to("/login?changed").into_response();
-            response.headers_mut().append(
-                axum::http::header::SET_COOKIE,
-                session::set_cookie(&state, SESSION_COOKIE, "", Some(0)),
-            );
-            response
+            session::redirect_signed_out(&state, "/login?changed")
         }
         Ok(Err(accounts::AccountError::PasswordRejected(reason))) => {
             render_page(

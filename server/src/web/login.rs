@@ -247,10 +247,5 @@ pub async fn logout(
     let _ = state
         .with_store(move |s| s.delete_web_session(&digest))
         .await;
-    let mut response = Redirect::to("/login?signed-out").into_response();
-    response.headers_mut().append(
-        axum::http::header::SET_COOKIE,
-        session::set_cookie(&state, SESSION_COOKIE, "", Some(0)),
-    );
-    response
+    session::redirect_signed_out(&state, "/login?signed-out")
 }

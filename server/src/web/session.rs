@@ -49,6 +49,18 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
+/// A redirect that also deletes the session cookie (logout, or a password change, which
+/// has ended every session already).
+pub fn redirect_signed_out(state: &AppState, to: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = axum::response::Redirect::to(to).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, SESSION_COOKIE, "", Some(0)),
+    );
+    response
+}
+
 /// A signed-in browser.
 #[derive(Clone)]
 pub struct SignedIn {

@@ -21,7 +21,12 @@ async fn app_with_mail() -> (TestApp, SmtpSink) {
         .with_env_filter("info")
         .try_init();
     let sink = SmtpSink::start().await;
-    let port = sink.port;
+    let app = app_with_smtp_on(sink.port).await;
+    (app, sink)
+}
+
+/// A server mailing through SMTP on `port` (nothing need listen there yet), with alice.
+async fn app_with_smtp_on(port: u16) -> TestApp {
     let app = spawn_app_with(move |c| {
         c.public_url = PUBLIC_URL.into();
         c.smtp = Some(SmtpSettings {
@@ -35,7 +40,7 @@ async fn app_with_mail() -> (TestApp, SmtpSink) {
     })
     .await;
     app.add_user("alice", "alice-password-1").await;
-    (app, sink)
+    app
 }
 
 struct Reply {
@@ -329,19 +334,7 @@ async fn with_the_mail_server_down_the_answer_is_the_same_and_the_mail_follows_l
         .local_addr()
         .expect("addr")
         .port();
-    let app = spawn_app_with(move |c| {
-        c.public_url = PUBLIC_URL.into();
-        c.smtp = Some(SmtpSettings {
-            host: "127.0.0.1".into(),
-            port,
-            security: SmtpSecurity::None,
-            username: None,
-            password: None,
-            from: "noreply@flashcards.example".into(),
-        });
-    })
-    .await;
-    app.add_user("alice", "alice-password-1").await;
+    let app = app_with_smtp_on(port).await;
     let down = request_reset(&app, "alice@example.com").await;
     let unknown = request_reset(&app, "nobody@example.com").await;
     assert_eq!((down.status, &down.body), (unknown.status, &unknown.body));
