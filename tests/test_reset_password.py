@@ -11,6 +11,7 @@ import pty
 import re
 import select
 import subprocess
+import termios
 import time
 
 from conftest import (ADMINCTL_BIN, NO_CHANGES, SERVER_BIN, adminctl, add_user, clean_env,
@@ -94,6 +95,34 @@ def test_reset_with_generate_prints_a_password_that_works(server, anki):
     assert_new_password_in_force(anki, server, before, new=generated)
 
 
+def read_until(fd: int, screen: bytearray, marker: bytes, timeout: float = 30) -> None:
+    """Reads the terminal into `screen` until `marker` shows up."""
+    deadline = time.monotonic() + timeout
+    while marker not in screen:
+        assert time.monotonic() < deadline, f"no {marker!r} in {bytes(screen)!r}"
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                screen += os.read(fd, 1024)
+            except OSError:
+                break
+
+
+def answer_prompt(fd: int, screen: bytearray, prompt: bytes, answer: str) -> None:
+    read_until(fd, screen, prompt)
+    wait_for_echo_off(fd)
+    os.write(fd, answer.encode() + b"\n")
+
+
+def wait_for_echo_off(fd: int, timeout: float = 30) -> None:
+    """The prompt is printed a moment before adminctl turns echo off; typing in between
+    would be echoed by the terminal itself, not by adminctl, so wait for the flag."""
+    deadline = time.monotonic() + timeout
+    while termios.tcgetattr(fd)[3] & termios.ECHO:
+        assert time.monotonic() < deadline, "adminctl never turned echo off"
+        time.sleep(0.01)
+
+
 def test_reset_by_prompt_on_a_terminal_never_shows_the_password_in_ps(server, anki):
     add_user(server.data_dir, "alice", OLD)
     before = logged_in_profile(anki, server)
@@ -103,26 +132,13 @@ def test_reset_by_prompt_on_a_terminal_never_shows_the_password_in_ps(server, an
         os.execve(str(ADMINCTL_BIN),
                   [str(ADMINCTL_BIN), "--data-dir", str(server.data_dir), "reset-password", "alice"],
                   clean_env())
-    screen = b""
-
-    def read_until(marker: bytes, timeout: float = 30) -> None:
-        nonlocal screen
-        deadline = time.monotonic() + timeout
-        while marker not in screen:
-            assert time.monotonic() < deadline, f"no {marker!r} in {screen!r}"
-            ready, _, _ = select.select([fd], [], [], 0.5)
-            if ready:
-                try:
-                    screen += os.read(fd, 1024)
-                except OSError:
-                    break
-
-    read_until(b"New password:")
-    os.write(fd, NEW.encode() + b"\n")
-    read_until(b"Repeat new password:")
+    screen = bytearray()
+    answer_prompt(fd, screen, b"New password:", NEW)
+    read_until(fd, screen, b"Repeat new password:")
+    wait_for_echo_off(fd)
     assert NEW not in ps_output(), "the password is visible in ps"
     os.write(fd, NEW.encode() + b"\n")
-    read_until(b"Anki Desktop sync works immediately.")
+    read_until(fd, screen, b"Anki Desktop sync works immediately.")
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0
@@ -137,10 +153,9 @@ def test_mismatched_prompt_answers_change_nothing(server, anki):
         os.execve(str(ADMINCTL_BIN),
                   [str(ADMINCTL_BIN), "--data-dir", str(server.data_dir), "reset-password", "alice"],
                   clean_env())
-    time.sleep(0.5)
-    os.write(fd, b"first-password-123\n")
-    time.sleep(0.3)
-    os.write(fd, b"other-password-123\n")
+    screen = bytearray()
+    answer_prompt(fd, screen, b"New password:", "first-password-123")
+    answer_prompt(fd, screen, b"Repeat new password:", "other-password-123")
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 1
