@@ -10,6 +10,7 @@ mod hashing;
 mod host_keys;
 mod import;
 mod password;
+mod pbkdf2_sha256;
 mod reset_tokens;
 
 use std::fmt;

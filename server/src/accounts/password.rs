@@ -12,8 +12,9 @@ use std::sync::LazyLock;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use pbkdf2::Pbkdf2;
 use secrecy::{ExposeSecret, SecretString};
+
+use super::pbkdf2_sha256::AnkiPbkdf2;
 
 /// Longest password accepted, in characters and in bytes, checked before any hashing so a
 /// huge password cannot be used to burn CPU (SECURITY.md T10).
@@ -107,7 +108,7 @@ pub fn hash_anki_password(password: &SecretString) -> Result<String, HashingErro
         rounds: PBKDF2_ROUNDS,
         output_length: 32,
     };
-    Pbkdf2
+    AnkiPbkdf2
         .hash_password_customized(
             password.expose_secret().as_bytes(),
             Some(pbkdf2::Algorithm::Pbkdf2Sha256.ident()),
@@ -128,7 +129,7 @@ pub fn verify_web_password(hash: Option<&str>, password: &SecretString) -> bool 
 /// Checks an Anki password against a PBKDF2 PHC hash (sha256 or sha512 variants, any
 /// round count the official server accepts); `None` verifies against a dummy hash.
 pub fn verify_anki_password(hash: Option<&str>, password: &SecretString) -> bool {
-    verify_phc(hash, &DUMMY_ANKI_HASH, password, &Pbkdf2)
+    verify_phc(hash, &DUMMY_ANKI_HASH, password, &AnkiPbkdf2)
 }
 
 fn verify_phc(
