@@ -480,15 +480,19 @@ impl Store for PostgresStore {
     }
 
     fn use_sync_key(&self, digest: &str, now: i64) -> Result<Option<SyncKeyOwner>, StoreError> {
-        let statement = format!("{} AND k.digest = ?1", sql::OWNER_SELECT);
-        let owner = self.query_opt(&statement, &[&digest], owner_from_row)?;
-        if owner.is_some() {
+        let found = self.query_opt(sql::SYNC_KEY_USE, &[&digest], |r| {
+            Ok((owner_from_row(r)?, r.try_get::<_, i64>(5)?))
+        })?;
+        let Some((owner, last_used_at)) = found else {
+            return Ok(None);
+        };
+        if last_used_at < now - sql::KEY_USE_RECORDED_EVERY_SECONDS {
             // Recording the use is best effort: it must not fail a sync.
             if let Ok(mut conn) = self.conn() {
                 let _ = conn.execute(&pg(sql::TOUCH_SYNC_KEY), &[&digest, &now]);
             }
         }
-        Ok(owner)
+        Ok(Some(owner))
     }
 
     fn all_sync_keys(&self) -> Result<Vec<SyncKeyOwner>, StoreError> {

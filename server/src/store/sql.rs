@@ -34,13 +34,17 @@ pub const INSERT_SYNC_KEY: &str = "INSERT INTO sync_keys (digest, user_id, creat
 pub const USER_KEYS_BY_RECENCY: &str = "SELECT digest FROM sync_keys WHERE user_id = ?1 \
      ORDER BY last_used_at DESC, created_at DESC, (digest = ?2) DESC";
 pub const DELETE_SYNC_KEY: &str = "DELETE FROM sync_keys WHERE digest = ?1";
-/// Records a key's use at most once a minute: `meta` runs this on every sync, and a write
-/// per sync would cost more than the lookup itself.
-pub const TOUCH_SYNC_KEY: &str =
-    "UPDATE sync_keys SET last_used_at = ?2 WHERE digest = ?1 AND last_used_at < ?2 - 60";
+/// How stale a key's `last_used_at` may get before `meta` writes it: `meta` runs on every
+/// sync, and a write per sync would cost more than the lookup itself.
+pub const KEY_USE_RECORDED_EVERY_SECONDS: i64 = 60;
+pub const TOUCH_SYNC_KEY: &str = "UPDATE sync_keys SET last_used_at = ?2 WHERE digest = ?1";
 
 pub const OWNER_SELECT: &str = "SELECT k.digest, u.id, u.username, u.credential_generation, \
      u.created_at FROM sync_keys k JOIN users u ON u.id = k.user_id WHERE u.disabled = 0";
+/// One key's owner (the columns of `OWNER_SELECT`), then when the key was last used.
+pub const SYNC_KEY_USE: &str = "SELECT k.digest, u.id, u.username, u.credential_generation, \
+     u.created_at, k.last_used_at FROM sync_keys k JOIN users u ON u.id = k.user_id \
+     WHERE u.disabled = 0 AND k.digest = ?1";
 
 pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, at, actor, action, user_id, detail) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6)";

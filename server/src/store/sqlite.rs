@@ -436,15 +436,18 @@ impl Store for SqliteStore {
 
     fn use_sync_key(&self, digest: &str, now: i64) -> Result<Option<SyncKeyOwner>, StoreError> {
         let conn = self.conn()?;
-        let statement = format!("{} AND k.digest = ?1", sql::OWNER_SELECT);
-        let owner = conn
-            .query_row(&statement, [digest], owner_from_row)
+        let found = conn
+            .prepare_cached(sql::SYNC_KEY_USE)?
+            .query_row([digest], |r| Ok((owner_from_row(r)?, r.get::<_, i64>(5)?)))
             .optional()?;
-        if owner.is_some() {
+        let Some((owner, last_used_at)) = found else {
+            return Ok(None);
+        };
+        if last_used_at < now - sql::KEY_USE_RECORDED_EVERY_SECONDS {
             // Recording the use is best effort: a busy database must not fail a sync.
             let _ = conn.execute(sql::TOUCH_SYNC_KEY, params![digest, now]);
         }
-        Ok(owner)
+        Ok(Some(owner))
     }
 
     fn all_sync_keys(&self) -> Result<Vec<SyncKeyOwner>, StoreError> {
