@@ -81,14 +81,14 @@ pub enum UploadRejected {
     Io(#[from] io::Error),
 }
 
-/// Decompresses one zstd frame from the file `compressed` into `dest`, streaming, and
-/// stopping past `limit` bytes: memory stays small whatever the upload's size.
+/// Decompresses one zstd frame read from `compressed` into `dest`, streaming, and stopping
+/// past `limit` bytes: memory stays small whatever the upload's size.
 pub fn write_decompressed(
-    compressed: &Path,
+    compressed: impl Read,
     dest: &Path,
     limit: u64,
 ) -> Result<(), UploadRejected> {
-    let source = io::BufReader::new(File::open(compressed)?);
+    let source = io::BufReader::with_capacity(64 * 1024, compressed);
     let mut decoder = zstd::stream::read::Decoder::with_buffer(source)
         .map_err(|e| UploadRejected::Corrupt(format!("not zstd: {e}")))?
         .single_frame();

@@ -3,13 +3,16 @@
 //! collection until the upload is complete, decompressed within the cap, and has passed
 //! the integrity and schema checks; a failed or interrupted upload leaves it untouched.
 
+use std::io::Read;
+use std::path::Path;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use bytes::{Buf, Bytes};
 use futures_util::StreamExt;
-use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
 
 use crate::state::AppState;
 
@@ -36,35 +39,40 @@ pub async fn upload(
     state.normal_syncs.abort(owner.user_id).await;
 
     let dir = collection_file::user_dir(&state.config.data_dir, owner.user_id);
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .or_internal("cannot create user directory")?;
-    remove_leftover_uploads(&dir).await;
     let nonce = hex::encode(rand::random::<[u8; 8]>());
-    let compressed_path = dir.join(format!("upload-{nonce}.zst.tmp"));
     let collection_path = dir.join(format!("upload-{nonce}.anki2.tmp"));
     let limit = state.config.max_collection_bytes;
 
-    let received = receive(body, &compressed_path, limit).await;
-    let outcome = match received {
-        Ok(()) => {
-            let (compressed, candidate) = (compressed_path.clone(), collection_path.clone());
-            let target = collection_file::collection_path(&state.config.data_dir, owner.user_id);
-            tokio::task::spawn_blocking(move || {
-                collection_file::write_decompressed(&compressed, &candidate, limit)?;
-                collection_file::validate(&candidate)?;
-                collection_file::replace(&target, &candidate)?;
-                Ok::<_, UploadRejected>(())
-            })
-            .await
-            .or_internal("upload task failed")?
-        }
-        Err(e) => Err(e),
-    };
+    // The body streams through a short queue into one blocking task that decompresses as
+    // it arrives: no compressed copy on disk, and no thread hand-off per chunk.
+    let (chunks, queued) = mpsc::channel(RECEIVE_QUEUE_CHUNKS);
+    let candidate = collection_path.clone();
+    let decompressing = tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)?;
+        remove_leftover_uploads(&dir);
+        collection_file::write_decompressed(ChunkReader::new(queued), &candidate, limit)
+    });
+    let received = receive(body, chunks, limit).await;
+    let decompressed = decompressing.await.or_internal("upload task failed")?;
+    let verdict = received.and(decompressed);
+    let target = collection_file::collection_path(&state.config.data_dir, owner.user_id);
+    let blocking_state = Arc::clone(state);
+    let user_id = owner.user_id;
+    let outcome = tokio::task::spawn_blocking(move || {
+        let stored = verdict.and_then(|()| {
+            collection_file::validate(&collection_path)?;
+            // The kept connection must not outlive the file it has open.
+            drop(blocking_state.collections.remove(user_id));
+            collection_file::replace(&target, &collection_path)?;
+            Ok(())
+        });
+        // What is left of a refused upload (after a replace, nothing is).
+        let _ = std::fs::remove_file(&collection_path);
+        stored
+    })
+    .await
+    .or_internal("upload task failed")?;
     state.files_meta.forget(owner.user_id);
-    for leftover in [&compressed_path, &collection_path] {
-        let _ = tokio::fs::remove_file(leftover).await;
-    }
     let reply = match outcome {
         Ok(()) => {
             tracing::info!(user = %owner.username, "full upload stored");
@@ -83,13 +91,20 @@ pub async fn upload(
     bytes_response(reply.as_bytes().to_vec())
 }
 
-/// Streams the (chunked) request body to a file, keeping at most `limit` bytes.
+/// Request body chunks queued for the decompressing thread.
+const RECEIVE_QUEUE_CHUNKS: usize = 16;
+
+/// Forwards the (chunked) request body to the decompressing thread, at most `limit` bytes.
 ///
-/// Past the limit the rest is read and discarded, up to twice the limit, so the client
-/// can read the answer and show "collection exceeds size limit" instead of a network
-/// error; a body larger still is cut off.
-async fn receive(body: Body, path: &std::path::Path, limit: u64) -> Result<(), UploadRejected> {
-    let mut file = tokio::fs::File::create(path).await?;
+/// Past the limit, or once the decompressor has stopped (a corrupt or oversized frame), the
+/// rest is read and discarded, up to twice the limit, so the client can read the answer and
+/// show it instead of a network error; a body larger still is cut off.
+async fn receive(
+    body: Body,
+    chunks: mpsc::Sender<Bytes>,
+    limit: u64,
+) -> Result<(), UploadRejected> {
+    let mut forward = Some(chunks);
     let mut stream = body.into_data_stream();
     let mut total: u64 = 0;
     while let Some(chunk) = stream.next().await {
@@ -98,27 +113,62 @@ async fn receive(body: Body, path: &std::path::Path, limit: u64) -> Result<(), U
         if total > limit.saturating_mul(2) {
             return Err(UploadRejected::TooLarge);
         }
-        if total <= limit {
-            file.write_all(&chunk).await?;
+        if total > limit {
+            forward = None; // the decompressor sees the end, and its result is not used
+        }
+        if let Some(sender) = &forward {
+            if sender.send(chunk).await.is_err() {
+                forward = None; // it stopped early; its own error says why
+            }
         }
     }
     if total > limit {
         return Err(UploadRejected::TooLarge);
     }
-    file.flush().await?;
     Ok(())
 }
 
+/// The queued body as a `Read` for the blocking decompressor: it waits for each chunk, and
+/// the end of the queue is the end of the body.
+struct ChunkReader {
+    queued: mpsc::Receiver<Bytes>,
+    current: Bytes,
+}
+
+impl ChunkReader {
+    fn new(queued: mpsc::Receiver<Bytes>) -> Self {
+        ChunkReader {
+            queued,
+            current: Bytes::new(),
+        }
+    }
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.queued.blocking_recv() {
+                Some(chunk) => self.current = chunk,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        self.current.advance(n);
+        Ok(n)
+    }
+}
+
 /// Temp files of an upload cut short by a crash; safe to delete under the user's lock.
-async fn remove_leftover_uploads(dir: &std::path::Path) {
-    let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
+fn remove_leftover_uploads(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    while let Ok(Some(entry)) = entries.next_entry().await {
+    for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if name.starts_with("upload-") && name.ends_with(".tmp") {
-            let _ = tokio::fs::remove_file(entry.path()).await;
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
