@@ -17,6 +17,8 @@ pub struct AppState {
     pub files_meta: MetaCache,
     /// Each user's media database, kept open between requests.
     pub media_dbs: crate::sync::media::OpenMediaDbs,
+    /// Each user's collection connection, kept open between normal syncs.
+    pub collections: crate::sync::OpenCollections,
     pub hashing: HashingLimiter,
     /// The clock of tokens and web sessions (tests move it; see [`crate::clock::Clock`]).
     pub clock: crate::clock::Clock,
@@ -51,6 +53,7 @@ impl AppState {
             user_locks: UserLocks::default(),
             files_meta: MetaCache::default(),
             media_dbs: Default::default(),
+            collections: Default::default(),
             started: Instant::now(),
             normal_syncs: Default::default(),
         }
@@ -82,7 +85,13 @@ impl AppState {
         credential_generation: i64,
     ) -> Result<u32, BlockingError> {
         self.files_meta.forget(user_id);
-        self.media_dbs.forget(user_id);
+        // Their files may have been replaced or removed: close what is kept open (closing
+        // checkpoints, so on the blocking pool).
+        let closing = (
+            self.media_dbs.remove(user_id),
+            self.collections.remove(user_id),
+        );
+        tokio::task::spawn_blocking(move || drop(closing)).await?;
         let user = self.with_store(move |s| s.user_by_id(user_id)).await?;
         let keep_from = match user {
             Some(u) if !u.disabled => Some(credential_generation.max(u.credential_generation)),

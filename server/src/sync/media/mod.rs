@@ -8,7 +8,7 @@ mod names;
 mod open_dbs;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
@@ -61,12 +61,10 @@ pub async fn media_method(
         let _serialised = state.user_locks.lock(owner.user_id).await;
         let data_dir = state.config.data_dir.clone();
         let host_key = request.header.host_key.clone();
-        std::fs::create_dir_all(user_dir(&data_dir, owner.user_id))
-            .or_internal("cannot create user directory")?;
-        let db = state
-            .media_dbs
-            .get(owner.user_id, &media_db_path(&data_dir, owner.user_id))
-            .or_internal("cannot open media db")?;
+        let db = UsersMediaDb {
+            state: Arc::clone(&state),
+            user_id: owner.user_id,
+        };
         // Uploads and downloads (which may forget a vanished file) change the media usn.
         if matches!(method.as_str(), "uploadChanges" | "downloadFiles") {
             state.files_meta.forget(owner.user_id);
@@ -93,12 +91,27 @@ pub async fn media_method(
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// Runs a media operation on the blocking pool with the user's open media database.
-async fn blocking<F>(db: Arc<Mutex<MediaDb>>, work: F) -> Result<Response, SyncError>
+/// Whose media database a blocking operation opens.
+struct UsersMediaDb {
+    state: Arc<AppState>,
+    user_id: i64,
+}
+
+/// Runs a media operation on the blocking pool with the user's media database, opened (and
+/// its folder created) there too, since both touch the disk.
+async fn blocking<F>(db: UsersMediaDb, work: F) -> Result<Response, SyncError>
 where
     F: FnOnce(&mut MediaDb) -> Result<Response, SyncError> + Send + 'static,
 {
     tokio::task::spawn_blocking(move || {
+        let UsersMediaDb { state, user_id } = db;
+        let data_dir = &state.config.data_dir;
+        std::fs::create_dir_all(user_dir(data_dir, user_id))
+            .or_internal("cannot create user directory")?;
+        let db = state
+            .media_dbs
+            .get(user_id, &media_db_path(data_dir, user_id))
+            .or_internal("cannot open media db")?;
         // Uncontended: the caller holds the user's lock.
         let mut db = db.lock().unwrap_or_else(PoisonError::into_inner);
         work(&mut db)

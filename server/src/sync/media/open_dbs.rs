@@ -33,9 +33,10 @@ impl OpenMediaDbs {
         Ok(db)
     }
 
-    /// Closes a user's handle (the user was deleted, or their files changed elsewhere).
-    pub fn forget(&self, user_id: i64) {
+    /// Takes a user's handle out (the user was deleted, or their files changed elsewhere);
+    /// dropping the last reference closes it.
+    pub fn remove(&self, user_id: i64) -> Option<Arc<Mutex<MediaDb>>> {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        open.remove(&user_id);
+        open.remove(&user_id)
     }
 }

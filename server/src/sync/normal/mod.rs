@@ -24,6 +24,7 @@ use crate::state::AppState;
 use super::auth::authenticate;
 use super::collection_file;
 use super::error::{OrStatus, SyncError};
+use super::open_collections::CollectionConnection;
 use super::transport::{bytes_response, json_response, BodyLimits, SyncRequest};
 use session::{comparable_client_counts, ActiveSync, StartRequest};
 
@@ -134,9 +135,14 @@ pub async fn handle(
                     "no collection: a full sync is needed",
                 ));
             }
+            let blocking_state = Arc::clone(state);
             let (response, sync) =
                 tokio::task::spawn_blocking(move || -> Result<Step, SyncError> {
-                    let mut sync = ActiveSync::begin(&path, session_key, &start)?;
+                    let conn = blocking_state
+                        .collections
+                        .check_out(user_id, &path)
+                        .map_err(SyncError::internal)?;
+                    let mut sync = ActiveSync::begin(conn, session_key, &start)?;
                     let graves = sync.start(start.graves)?;
                     Ok((json_response(&graves)?, Some(sync)))
                 })
@@ -163,9 +169,14 @@ pub async fn handle(
     }
 
     let method_name = method.to_owned();
-    let outcome = tokio::task::spawn_blocking(move || step(sync, &method_name, &request.body))
-        .await
-        .or_internal("sync task failed")?;
+    let blocking_state = Arc::clone(state);
+    let outcome = tokio::task::spawn_blocking(move || {
+        step(sync, &method_name, &request.body, |finished| {
+            blocking_state.collections.check_in(user_id, finished)
+        })
+    })
+    .await
+    .or_internal("sync task failed")?;
     match outcome {
         Ok((response, Some(sync))) => {
             state.normal_syncs.put(user_id, sync);
@@ -183,8 +194,14 @@ pub async fn handle(
     }
 }
 
-/// Runs one stateful step on the blocking pool. On error the sync is dropped here.
-fn step(mut sync: ActiveSync, method: &str, body: &[u8]) -> Result<Step, SyncError> {
+/// Runs one stateful step on the blocking pool. On error the sync is dropped here; after
+/// `finish` its connection goes to `keep`.
+fn step(
+    mut sync: ActiveSync,
+    method: &str,
+    body: &[u8],
+    keep: impl FnOnce(CollectionConnection),
+) -> Result<Step, SyncError> {
     let json =
         |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).or_bad_request("invalid JSON body");
     match method {
@@ -228,7 +245,8 @@ fn step(mut sync: ActiveSync, method: &str, body: &[u8]) -> Result<Step, SyncErr
             Ok((json_response(&reply)?, ok.then_some(sync)))
         }
         "finish" => {
-            let now = sync.finish()?;
+            let (now, conn) = sync.finish()?;
+            keep(conn);
             Ok((json_response(&now)?, None))
         }
         other => Err(SyncError::bad_request(format!(

@@ -3,17 +3,16 @@
 //! which is what `abort`, an error, or a new `meta`/`start`/`upload`/`download` want.
 
 use std::collections::HashMap;
-use std::path::Path;
 
-use r2d2_sqlite::rusqlite::{params, Connection, OpenFlags};
+use r2d2_sqlite::rusqlite::params;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::clock;
 use crate::schema_bridge::sort_field_index;
 
-use super::super::collection_file;
 use super::super::error::{OrStatus, SyncError};
+use super::super::open_collections::CollectionConnection;
 
 pub type OpResult<T> = Result<T, SyncError>;
 
@@ -34,7 +33,7 @@ pub struct NoteShape {
 
 pub struct ActiveSync {
     pub session_key: String,
-    pub conn: Connection,
+    pub conn: CollectionConnection,
     /// The server's `col.usn` at `start`: every object stored in this sync gets it.
     pub server_usn: i32,
     /// The client's `minUsn`: the server sends what changed at or after it.
@@ -67,12 +66,13 @@ const GRAVE_NOTE: i64 = 1;
 const GRAVE_DECK: i64 = 2;
 
 impl ActiveSync {
-    /// Opens the collection and its transaction; it stays open until `finish` or a drop.
-    pub fn begin(path: &Path, session_key: String, request: &StartRequest) -> OpResult<Self> {
-        let conn = collection_file::open(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
-            .or_internal("cannot open collection")?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .or_internal("cannot configure collection")?;
+    /// Starts the sync's transaction on the user's collection; it stays open until
+    /// `finish` or a drop.
+    pub fn begin(
+        conn: CollectionConnection,
+        session_key: String,
+        request: &StartRequest,
+    ) -> OpResult<Self> {
         let (version, server_usn): (i64, i32) = conn
             .query_row("SELECT ver, usn FROM col", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -244,7 +244,8 @@ impl ActiveSync {
     }
 
     /// `finish`: one more usn, `mod = ls = now`, commit. Returns the timestamp (ms).
-    pub fn finish(self) -> OpResult<i64> {
+    /// Commits; hands back the connection, to be kept for the user's next sync.
+    pub fn finish(self) -> OpResult<(i64, CollectionConnection)> {
         let now = clock::now_millis();
         self.conn
             .execute("UPDATE col SET usn = usn + 1, ls = ?1, mod = ?1", [now])
@@ -252,7 +253,7 @@ impl ActiveSync {
         self.conn
             .execute_batch("COMMIT")
             .or_internal("cannot commit sync")?;
-        Ok(now)
+        Ok((now, self.conn))
     }
 }
 
