@@ -16,8 +16,10 @@ not serialised by Python), log in beforehand, wait at a barrier, and then each r
 session: a full upload, a full download into a second device, 20 edited notes pushed by a
 normal sync and pulled by the other device, and a no-op sync.
 
-Times are medians of repeated runs where cheap; throughput is operations per second. The
-benchmark asserts nothing about time: it reports.
+Both servers run for the whole benchmark, and every figure alternates between them sample by
+sample (which one goes first alternates too), so a slow spell of the machine lands on both
+alike. Times are medians; throughput is sessions per second. The benchmark asserts nothing
+about time: it reports.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from anki.collection import Collection
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password-123"
+MEDIA_NAMES = [f"media-{i:03}.bin" for i in range(200)]
+MEDIA_BYTES = 25_000
 
 
 def free_port() -> int:
@@ -216,97 +220,180 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def measure(server: Server, work: Path, source: Path, media_files: dict[str, bytes],
-            users: list[str], args) -> dict[str, float]:
-    root = work / f"profiles-{server.name}"
-    root.mkdir()
-    out: dict[str, float] = {}
+class Subject:
+    """One server under test, with the client profiles its figures build on. Each method
+    takes one sample; `main` alternates the two servers sample by sample, so drift in the
+    machine's speed (other tenants, thermal, caches) lands on both alike."""
 
-    probe = Profile(root, server.endpoint)
-    out["login (ms, median)"] = 1000 * statistics.median(
-        timed(lambda: probe.login(users[0])) for _ in range(args.repeat))
+    def __init__(self, server: Server, work: Path, source: Path, media_files: dict[str, bytes],
+                 users: list[str], args):
+        self.server = server
+        self.root = work / f"profiles-{server.name}"
+        self.root.mkdir()
+        self.media_files = media_files
+        self.users = users
+        self.args = args
+        self.probe = Profile(self.root, server.endpoint)
+        self.a = Profile(self.root, server.endpoint, source)
+        self.a.login(users[0])
+        self.a.sync()
+        self.b = None  # the device that pulls normal syncs: the last full download
+        self.nids = []
+        self.m = Profile(self.root, server.endpoint)
+        self.m.login(users[1])
+        self.media_rounds = 0
 
-    a = Profile(root, server.endpoint, source)
-    a.login(users[0])
-    a.sync()
-    out[f"full upload, {args.notes} notes (s, median)"] = statistics.median(
-        timed(lambda: a.full(upload=True)) for _ in range(args.heavy_repeat))
-    a.sync()
-    out["no-op sync (ms, median)"] = 1000 * statistics.median(
-        timed(a.sync) for _ in range(args.repeat * 2))
+    def endpoint(self) -> str:
+        return self.server.endpoint
 
-    downloads = []
-    for _ in range(args.heavy_repeat):
-        b = Profile(root, server.endpoint)
-        b.login(users[0])
+    def login(self) -> float:
+        # A user of its own: every login mints a host key, and flashcard-flow keeps a bounded
+        # number per user, least recently used out first (the official server keeps one).
+        return timed(lambda: self.probe.login(self.users[2]))
+
+    def full_upload(self) -> float:
+        return timed(lambda: self.a.full(upload=True))
+
+    def noop_syncs(self, count: int) -> list[float]:
+        self.a.sync()  # settles anything the previous figure left
+        return [timed(self.a.sync) for _ in range(count)]
+
+    def full_download(self) -> float:
+        b = Profile(self.root, self.endpoint())
+        b.login(self.users[0])
         b.sync()
-        downloads.append(timed(lambda: b.full(upload=False)))
-    out[f"full download, {args.notes} notes (s, median)"] = statistics.median(downloads)
+        took = timed(lambda: b.full(upload=False))
+        if self.b:
+            self.b.close()
+        self.b = b
+        return took
 
-    # Normal sync: a edits notes and pushes them; b (the last download) pulls them.
-    pushes, pulls = [], []
-    nids = a.col.find_notes("")[: args.changed]
-    for round_ in range(args.heavy_repeat):
-        edit_notes(a.col, nids, f"round {round_}")
-        pushes.append(timed(a.sync))
-        pulls.append(timed(b.sync))
-    assert b.col.get_note(nids[0])["Back"] == a.col.get_note(nids[0])["Back"], "pull incomplete"
-    out[f"normal sync push, {len(nids)} notes (s, median)"] = statistics.median(pushes)
-    out[f"normal sync pull, {len(nids)} notes (s, median)"] = statistics.median(pulls)
-    b.close()
+    def push_and_pull(self, round_: int) -> tuple[float, float]:
+        if not self.nids:
+            self.nids = self.a.col.find_notes("")[: self.args.changed]
+        edit_notes(self.a.col, self.nids, f"round {round_}")
+        push = timed(self.a.sync)
+        pull = timed(self.b.sync)
+        first = self.nids[0]
+        assert self.b.col.get_note(first)["Back"] == self.a.col.get_note(first)["Back"], \
+            "pull incomplete"
+        return push, pull
 
-    m = Profile(root, server.endpoint)
-    m.login(users[1])
-    media_ups = []
+    def media_up(self) -> float:
+        """200 new files in the uploading profile, then one media sync."""
+        self.media_rounds += 1
+        for name, data in self.media_files.items():
+            self.m.col.media.write_data(f"r{self.media_rounds}-{name}", data)
+        return timed(self.m.media)
 
-    def add_media_round(round_: int) -> None:
-        for name, data in media_files.items():
-            m.col.media.write_data(f"r{round_}-{name}", data)
-        media_ups.append(timed(m.media))
+    def media_down(self) -> float:
+        """A fresh profile fetching the first round's 200 files."""
+        fresh = Profile(self.root, self.endpoint())
+        fresh.login(self.users[1])
+        took = timed(fresh.media)
+        fresh.close()
+        return took
 
-    add_media_round(0)
-    media_downs = []
-    for _ in range(args.heavy_repeat):
-        m2 = Profile(root, server.endpoint)
-        m2.login(users[1])
-        media_downs.append(timed(m2.media))
-        m2.close()
-    # More rounds of 200 new files each, so the upload figure is a median too.
-    for round_ in range(1, args.heavy_repeat):
-        add_media_round(round_)
-    out[f"media sync up, {len(media_files)} files (s, median)"] = statistics.median(media_ups)
-    out[f"media sync down, {len(media_files)} files (s, median)"] = statistics.median(media_downs)
-
-    # Many users syncing at once, each driven by its own client process (see the top).
-    small = work / "small.anki2"
-    for clients in (8, 32):
-        group = users[2:2 + clients]
+    def concurrent(self, clients: int, first_user: int, small: Path) -> tuple[float, float]:
+        """`clients` users, one client process each, syncing at once: sessions per second,
+        and the server's CPU time per session."""
+        group = self.users[first_user:first_user + clients]
         # The parent joins the barrier too, so the CPU count starts after the logins.
         barrier = multiprocessing.Barrier(clients + 1)
         results = multiprocessing.Queue()
         procs = [multiprocessing.Process(target=user_session,
-                                         args=(str(root), server.endpoint, str(small), user,
+                                         args=(str(self.root), self.endpoint(), str(small), user,
                                                barrier, results))
                  for user in group]
         for proc in procs:
             proc.start()
         barrier.wait(timeout=600)
-        cpu_before = cpu_seconds(server.proc.pid)
+        cpu_before = cpu_seconds(self.server.proc.pid)
         spans = [results.get(timeout=600) for _ in procs]
         for proc in procs:
             proc.join()
         failed = [span for span in spans if isinstance(span, str)]
         assert not failed, failed
         elapsed = max(end for _, end in spans) - min(start for start, _ in spans)
-        out[f"{clients} users syncing at once (sessions/s)"] = clients / elapsed
-        # Where the time goes: with few cores the client processes compete with the server.
-        out[f"{clients} users: server CPU per session (ms)"] = (
-            1000 * (cpu_seconds(server.proc.pid) - cpu_before) / clients)
+        cpu = cpu_seconds(self.server.proc.pid) - cpu_before
+        return clients / elapsed, 1000 * cpu / clients
 
-    out["peak RSS (MiB)"] = peak_rss_kib(server.proc.pid) / 1024
-    for p in (probe, a, m):
-        p.close()
+    def peak_rss_mib(self) -> float:
+        return peak_rss_kib(self.server.proc.pid) / 1024
+
+    def close(self) -> None:
+        for p in (self.probe, self.a, self.b, self.m):
+            if p:
+                p.close()
+
+
+def alternate(subjects: list[Subject], rounds: int, sample) -> dict[str, list]:
+    """`rounds` samples from each subject, alternating which goes first."""
+    out: dict[str, list] = {s.server.name: [] for s in subjects}
+    for round_ in range(rounds):
+        order = subjects if round_ % 2 == 0 else subjects[::-1]
+        for subject in order:
+            out[subject.server.name].append(sample(subject, round_))
     return out
+
+
+def measure(subjects: list[Subject], work: Path, args) -> dict[str, dict[str, float]]:
+    figures: dict[str, dict[str, float]] = {s.server.name: {} for s in subjects}
+
+    def record(figure: str, values: dict[str, list], scale: float = 1.0) -> None:
+        for name, samples in values.items():
+            figures[name][figure] = scale * statistics.median(samples)
+
+    print("  login", flush=True)
+    record("login (ms, median)", alternate(subjects, args.repeat, lambda s, _: s.login()), 1000)
+    print("  full upload", flush=True)
+    record(f"full upload, {args.notes} notes (s, median)",
+           alternate(subjects, args.heavy_repeat, lambda s, _: s.full_upload()))
+    print("  no-op sync", flush=True)
+    noops = alternate(subjects, args.noop_blocks, lambda s, _: s.noop_syncs(args.noop_block))
+    record("no-op sync (ms, median)", {k: sum(v, []) for k, v in noops.items()}, 1000)
+    print("  full download", flush=True)
+    record(f"full download, {args.notes} notes (s, median)",
+           alternate(subjects, args.heavy_repeat, lambda s, _: s.full_download()))
+    print("  normal sync", flush=True)
+    rounds = alternate(subjects, args.heavy_repeat, lambda s, r: s.push_and_pull(r))
+    record(f"normal sync push, {args.changed} notes (s, median)",
+           {k: [push for push, _ in v] for k, v in rounds.items()})
+    record(f"normal sync pull, {args.changed} notes (s, median)",
+           {k: [pull for _, pull in v] for k, v in rounds.items()})
+    print("  media", flush=True)
+    ups = alternate(subjects, 1, lambda s, _: s.media_up())  # round 1: what media_down fetches
+    downs = alternate(subjects, args.heavy_repeat, lambda s, _: s.media_down())
+    more = alternate(subjects, args.heavy_repeat - 1, lambda s, _: s.media_up())
+    record(f"media sync up, {len(MEDIA_NAMES)} files (s, median)",
+           {k: v + more[k] for k, v in ups.items()})
+    record(f"media sync down, {len(MEDIA_NAMES)} files (s, median)", downs)
+
+    # Many users syncing at once, each driven by its own client process (see the top). Every
+    # repeat uses users that have not synced yet, so each session does the same work.
+    small = work / "small.anki2"
+    next_user = 3
+    for clients in (8, 32):
+        print(f"  {clients} users at once", flush=True)
+        firsts = list(range(next_user, next_user + clients * args.crowd_repeat, clients))
+        next_user += clients * args.crowd_repeat
+        runs = alternate(subjects, args.crowd_repeat,
+                         lambda s, r, firsts=firsts, clients=clients:
+                         s.concurrent(clients, firsts[r], small))
+        record(f"{clients} users syncing at once (sessions/s)",
+               {k: [rate for rate, _ in v] for k, v in runs.items()})
+        # Where the time goes: with few cores the client processes compete with the server.
+        record(f"{clients} users: server CPU per session (ms)",
+               {k: [cpu for _, cpu in v] for k, v in runs.items()})
+
+    for s in subjects:
+        figures[s.server.name]["peak RSS (MiB)"] = s.peak_rss_mib()
+    return figures
+
+
+def places(value: float) -> int:
+    """Decimals that keep three significant digits for small figures."""
+    return 3 if abs(value) < 1 else 2
 
 
 def main() -> int:
@@ -316,37 +403,45 @@ def main() -> int:
     args = parser.parse_args()
     args.notes = 500 if args.quick else 20_000
     args.changed = 100 if args.quick else 1_000
-    args.repeat = 3 if args.quick else 10
-    args.heavy_repeat = 1 if args.quick else 5
+    args.repeat = 3 if args.quick else 15
+    args.heavy_repeat = 1 if args.quick else 7
+    args.noop_block = 10 if args.quick else 25
+    args.noop_blocks = 2 if args.quick else 12
+    args.crowd_repeat = 1 if args.quick else 2
     if not (args.bin_dir / "flashcard-flow-server").exists():
         subprocess.run(["cargo", "build", "--release", "--bins"], cwd=ROOT, check=True)
 
     work = Path(tempfile.mkdtemp(prefix="ff-bench-"))
-    users = [f"bench{i}" for i in range(2 + 32)]
-    print(f"preparing: a {args.notes}-note collection, 200 media files (5 MB)", flush=True)
+    users = [f"bench{i}" for i in range(3 + (8 + 32) * args.crowd_repeat)]
+    print(f"preparing: a {args.notes}-note collection, {len(MEDIA_NAMES)} media files "
+          f"({len(MEDIA_NAMES) * MEDIA_BYTES // 1_000_000} MB)", flush=True)
     source = work / "source.anki2"
     make_collection(source, args.notes)
     make_collection(work / "small.anki2", 200)
-    media_files = {f"media-{i:03}.bin": os.urandom(25_000) for i in range(200)}
+    media_files = {name: os.urandom(MEDIA_BYTES) for name in MEDIA_NAMES}
 
-    results = {}
+    servers: list[Server] = []
+    subjects: list[Subject] = []
     try:
-        for start in (lambda: start_official(work, users),
-                      lambda: start_flashcard_flow(work, args.bin_dir, users)):
-            server = start()
-            try:
-                print(f"measuring {server.name} ...", flush=True)
-                results[server.name] = measure(server, work, source, media_files, users, args)
-            finally:
-                server.stop()
+        # Both run for the whole benchmark; an idle server costs the other nothing.
+        servers.append(start_official(work, users))
+        servers.append(start_flashcard_flow(work, args.bin_dir, users))
+        subjects = [Subject(s, work, source, media_files, users, args) for s in servers]
+        print("measuring both servers, alternating sample by sample ...", flush=True)
+        results = measure(subjects, work, args)
     finally:
+        for subject in subjects:
+            subject.close()
+        for server in servers:
+            server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
     official, ours = results["official"], results["flashcard-flow"]
     print(f"\n{'figure':42} {'official':>12} {'flashcard-flow':>15} {'ratio':>8}")
     for figure in official:
         ratio = ours[figure] / official[figure] if official[figure] else float("nan")
-        print(f"{figure:42} {official[figure]:12.2f} {ours[figure]:15.2f} {ratio:8.2f}")
+        print(f"{figure:42} {official[figure]:12.{places(official[figure])}f} "
+              f"{ours[figure]:15.{places(ours[figure])}f} {ratio:8.2f}")
     print("\nratio: flashcard-flow / official (for times and RSS lower is better; for sessions/s higher)")
     return 0
 
