@@ -208,6 +208,7 @@ struct ConfigFile {
     shutdown_timeout_secs: Option<u64>,
     database_wait_secs: Option<u64>,
     max_collection_mb: Option<u64>,
+    async_threads: Option<usize>,
     public_url: Option<String>,
     smtp_host: Option<String>,
     smtp_port: Option<u16>,
@@ -272,6 +273,10 @@ pub struct Config {
     /// The largest collection accepted by a full upload, decompressed.
     pub max_collection_bytes: u64,
     pub hashing_concurrency: usize,
+    /// Threads of the async runtime. They only parse HTTP and move bytes: database, file,
+    /// hashing and large zstd work runs on the blocking pool, which grows as needed. Fewer
+    /// async threads than cores means fewer cross-thread wake-ups per request.
+    pub async_threads: usize,
     /// Base of every link the server mails, without a trailing slash.
     pub public_url: String,
     /// SMTP from the file, environment or flags (`None`: no host configured).
@@ -409,6 +414,10 @@ impl Config {
                 .unwrap_or(DEFAULT_MAX_COLLECTION_MB)
                 .saturating_mul(1024 * 1024),
             hashing_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            async_threads: file
+                .async_threads
+                .unwrap_or_else(default_async_threads)
+                .clamp(1, 256),
             data_dir,
         })
     }
@@ -428,6 +437,7 @@ impl Config {
             database_wait: Duration::from_secs(60),
             max_collection_bytes: DEFAULT_MAX_COLLECTION_MB * 1024 * 1024,
             hashing_concurrency: 2,
+            async_threads: 1,
             public_url: "http://127.0.0.1:8080".into(),
             smtp: None,
             reset_token_ttl_secs: 30 * 60,
@@ -464,6 +474,11 @@ fn resolve_public_url(
 }
 
 /// The first of the colon-separated paths systemd puts in `STATE_DIRECTORY` and friends.
+/// Half the cores, at least one: the async threads only shuttle bytes (see `async_threads`).
+fn default_async_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
+
 fn systemd_directory(variable: &str) -> Option<PathBuf> {
     let value = std::env::var_os(variable)?;
     let first = value.to_str()?.split(':').next()?.to_owned();

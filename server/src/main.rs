@@ -100,7 +100,11 @@ fn serve(global: &GlobalOptions, options: &ServerOptions) -> ExitCode {
         }
     };
     telemetry::init(&config.log_filter);
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.async_threads)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(error = %e, "cannot start the async runtime");
