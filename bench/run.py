@@ -155,7 +155,7 @@ class Profile:
     def media(self) -> None:
         self.col.sync_media(self.auth)
         while self.col.media_sync_status().active:
-            time.sleep(0.02)
+            time.sleep(0.002)  # fine-grained: the poll interval bounds the resolution
 
     def close(self) -> None:
         self.col.close()

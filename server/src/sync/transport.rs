@@ -1,6 +1,7 @@
 //! The v11 wire format (protocol §1): the `anki-sync` header, one zstd frame in each
 //! direction, and `anki-original-size` on every successful response.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io::Read;
 
@@ -145,13 +146,38 @@ pub fn json_response<T: Serialize>(value: &T) -> Result<Response, SyncError> {
 /// A successful response carrying raw bytes (JSON text, or a file for downloads).
 pub fn bytes_response(data: Vec<u8>) -> Result<Response, SyncError> {
     let original_size = u32::try_from(data.len()).unwrap_or(u32::MAX);
-    let compressed =
-        zstd::bulk::compress(&data, RESPONSE_ZSTD_LEVEL).or_internal("cannot compress response")?;
+    let compressed = compress(&data).or_internal("cannot compress response")?;
     let mut response = Body::from(compressed).into_response();
     response
         .headers_mut()
         .insert(ORIGINAL_SIZE_HEADER, HeaderValue::from(original_size));
     Ok(response)
+}
+
+thread_local! {
+    /// One compression context per thread, reused: setting one up costs more than
+    /// compressing the small replies most calls send.
+    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { RefCell::new(None) };
+}
+
+/// Replies up to this size reuse the thread's context. Larger ones get a context of their
+/// own, so no thread keeps the big buffers a collection-sized reply needs.
+const REUSED_CONTEXT_MAX_BYTES: usize = 64 * 1024;
+
+/// One zstd frame of `data` at the response level.
+fn compress(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    if data.len() > REUSED_CONTEXT_MAX_BYTES {
+        return zstd::bulk::compress(data, RESPONSE_ZSTD_LEVEL);
+    }
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let compressor = match slot.as_mut() {
+            Some(compressor) => compressor,
+            None => slot.insert(zstd::bulk::Compressor::new(RESPONSE_ZSTD_LEVEL)?),
+        };
+        compressor.compress(data)
+    })
 }
 
 #[cfg(test)]

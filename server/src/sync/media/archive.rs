@@ -77,7 +77,8 @@ fn read_entry(
     let entry = archive
         .by_name(name)
         .map_err(|e| BadZip(format!("entry {name:?}: {e}")))?;
-    let mut data = Vec::new();
+    // Sized from the header, but never trusting it for more than 1 MiB up front.
+    let mut data = Vec::with_capacity(usize::try_from(entry.size().min(1 << 20)).unwrap_or(0));
     entry
         .take(limit + 1)
         .read_to_end(&mut data)

@@ -150,26 +150,28 @@ impl MediaChanges<'_> {
         if unchanged {
             return Ok(false);
         }
-        let usn: i32 = self.tx.query_row(
-            "UPDATE meta SET last_usn = last_usn + 1 RETURNING last_usn",
-            [],
-            |r| r.get(0),
-        )?;
+        // Cached statements: an upload records up to 25 files, a sync many batches.
+        let usn: i32 = self
+            .tx
+            .prepare_cached("UPDATE meta SET last_usn = last_usn + 1 RETURNING last_usn")?
+            .query_row([], |r| r.get(0))?;
         let (sum, size) = new.unwrap_or((&[], 0));
-        self.tx.execute(
-            "INSERT INTO media (fname, csum, size, usn, mtime) VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT (fname) DO UPDATE SET csum = ?2, size = ?3, usn = ?4, mtime = ?5",
-            params![fname, sum, size, usn, crate::clock::now()],
-        )?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO media (fname, csum, size, usn, mtime) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (fname) DO UPDATE SET csum = ?2, size = ?3, usn = ?4, mtime = ?5",
+            )?
+            .execute(params![fname, sum, size, usn, crate::clock::now()])?;
         let old_size = live.map_or(0, |(_, s)| s);
-        self.tx.execute(
-            "UPDATE meta SET total_bytes = total_bytes + ?1, \
-             total_nonempty_files = total_nonempty_files + ?2",
-            params![
+        self.tx
+            .prepare_cached(
+                "UPDATE meta SET total_bytes = total_bytes + ?1, \
+                 total_nonempty_files = total_nonempty_files + ?2",
+            )?
+            .execute(params![
                 size - old_size,
                 i64::from(size > 0) - i64::from(old_size > 0)
-            ],
-        )?;
+            ])?;
         Ok(true)
     }
 
