@@ -208,6 +208,13 @@ def user_session(root: str, endpoint: str, small: str, user: str, barrier, resul
         results.put(f"{user}: {err!r}")
 
 
+def machine_busy_and_total() -> tuple[int, int]:
+    """Busy and total jiffies of all cores so far, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -294,9 +301,10 @@ class Subject:
         fresh.close()
         return took
 
-    def concurrent(self, clients: int, first_user: int, small: Path) -> tuple[float, float]:
+    def concurrent(self, clients: int, first_user: int,
+                   small: Path) -> tuple[float, float, float]:
         """`clients` users, one client process each, syncing at once: sessions per second,
-        and the server's CPU time per session."""
+        the server's CPU time per session, and how busy all cores were meanwhile (%)."""
         group = self.users[first_user:first_user + clients]
         # The parent joins the barrier too, so the CPU count starts after the logins.
         barrier = multiprocessing.Barrier(clients + 1)
@@ -309,14 +317,17 @@ class Subject:
             proc.start()
         barrier.wait(timeout=600)
         cpu_before = cpu_seconds(self.server.proc.pid)
+        busy_before, total_before = machine_busy_and_total()
         spans = [results.get(timeout=600) for _ in procs]
+        busy_after, total_after = machine_busy_and_total()
         for proc in procs:
             proc.join()
         failed = [span for span in spans if isinstance(span, str)]
         assert not failed, failed
         elapsed = max(end for _, end in spans) - min(start for start, _ in spans)
         cpu = cpu_seconds(self.server.proc.pid) - cpu_before
-        return clients / elapsed, 1000 * cpu / clients
+        busy = 100 * (busy_after - busy_before) / max(1, total_after - total_before)
+        return clients / elapsed, 1000 * cpu / clients, busy
 
     def peak_rss_mib(self) -> float:
         return peak_rss_kib(self.server.proc.pid) / 1024
@@ -343,6 +354,9 @@ def measure(subjects: list[Subject], work: Path, args) -> dict[str, dict[str, fl
     def record(figure: str, values: dict[str, list], scale: float = 1.0) -> None:
         for name, samples in values.items():
             figures[name][figure] = scale * statistics.median(samples)
+            if args.samples:
+                shown = ", ".join(f"{scale * v:.3g}" for v in samples[:40])
+                print(f"    {name}: {figure}: {shown}", flush=True)
 
     print("  login", flush=True)
     record("login (ms, median)", alternate(subjects, args.repeat, lambda s, _: s.login()), 1000)
@@ -381,10 +395,13 @@ def measure(subjects: list[Subject], work: Path, args) -> dict[str, dict[str, fl
                          lambda s, r, firsts=firsts, clients=clients:
                          s.concurrent(clients, firsts[r], small))
         record(f"{clients} users syncing at once (sessions/s)",
-               {k: [rate for rate, _ in v] for k, v in runs.items()})
-        # Where the time goes: with few cores the client processes compete with the server.
+               {k: [rate for rate, _, _ in v] for k, v in runs.items()})
+        # Where the time goes: with few cores the client processes compete with the server,
+        # and a machine near 100% busy is the ceiling, whatever the server does.
         record(f"{clients} users: server CPU per session (ms)",
-               {k: [cpu for _, cpu in v] for k, v in runs.items()})
+               {k: [cpu for _, cpu, _ in v] for k, v in runs.items()})
+        record(f"{clients} users: machine CPU busy (%)",
+               {k: [busy for _, _, busy in v] for k, v in runs.items()})
 
     for s in subjects:
         figures[s.server.name]["peak RSS (MiB)"] = s.peak_rss_mib()
@@ -400,6 +417,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a small workload")
     parser.add_argument("--bin-dir", type=Path, default=ROOT / "target" / "release")
+    parser.add_argument("--samples", action="store_true", help="print every sample too")
     args = parser.parse_args()
     args.notes = 500 if args.quick else 20_000
     args.changed = 100 if args.quick else 1_000
