@@ -8,6 +8,7 @@ pub mod collection_file;
 mod download;
 mod error;
 mod host_key_cache;
+mod kept_per_user;
 mod login;
 pub mod media;
 mod meta;

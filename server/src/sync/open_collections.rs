@@ -10,14 +10,13 @@
 //! new collection there, the old connection is closed and the new file opened. Every call
 //! here may touch the disk, so callers are on the blocking pool.
 
-use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
 
 use r2d2_sqlite::rusqlite::{Connection, OpenFlags};
 
 use super::collection_file;
+use super::kept_per_user::KeptPerUser;
 
 /// Connections kept at most; past it an arbitrary one is closed. Each holds up to
 /// `PAGE_CACHE_KIB` of cache, so this bounds the memory the cache can take.
@@ -56,9 +55,16 @@ impl std::ops::Deref for CollectionConnection {
     }
 }
 
-#[derive(Default)]
 pub struct OpenCollections {
-    open: Mutex<HashMap<i64, CollectionConnection>>,
+    open: KeptPerUser<CollectionConnection>,
+}
+
+impl Default for OpenCollections {
+    fn default() -> Self {
+        OpenCollections {
+            open: KeptPerUser::new(MAX_OPEN),
+        }
+    }
 }
 
 impl OpenCollections {
@@ -66,7 +72,7 @@ impl OpenCollections {
     /// open, otherwise a new one. The caller holds the user's lock.
     pub fn check_out(&self, user_id: i64, path: &Path) -> Result<CollectionConnection, String> {
         let current = FileIdentity::of(path).map_err(|e| format!("cannot stat collection: {e}"))?;
-        if let Some(kept) = self.remove(user_id) {
+        if let Some(kept) = self.open.remove(user_id) {
             if kept.file == current {
                 return Ok(kept);
             }
@@ -75,30 +81,16 @@ impl OpenCollections {
         open_for_sync(path, current)
     }
 
-    /// Keeps a connection (with no transaction open) for the user's next sync.
+    /// Keeps a connection (with no transaction open) for the user's next sync. Whatever it
+    /// pushes out is closed here, outside the map's lock.
     pub fn check_in(&self, user_id: i64, connection: CollectionConnection) {
-        let evicted = {
-            let mut open = self.lock();
-            let evicted = if open.len() >= MAX_OPEN && !open.contains_key(&user_id) {
-                open.keys().next().copied().and_then(|k| open.remove(&k))
-            } else {
-                None
-            };
-            open.insert(user_id, connection);
-            evicted
-        };
-        // Closed outside the map's lock: closing a WAL database checkpoints it.
-        drop(evicted);
+        drop(self.open.insert(user_id, connection));
     }
 
     /// Takes the user's kept connection out, if any: before the file is replaced or
     /// removed. Dropping it closes it.
     pub fn remove(&self, user_id: i64) -> Option<CollectionConnection> {
-        self.lock().remove(&user_id)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, CollectionConnection>> {
-        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+        self.open.remove(user_id)
     }
 }
 
@@ -174,6 +166,6 @@ mod tests {
             let c = open.check_out(user, &path).expect("open");
             open.check_in(user, c);
         }
-        assert_eq!(open.lock().len(), MAX_OPEN);
+        assert_eq!(open.open.len(), MAX_OPEN);
     }
 }
