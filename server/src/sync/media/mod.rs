@@ -61,27 +61,36 @@ pub async fn media_method(
         let _serialised = state.user_locks.lock(owner.user_id).await;
         let data_dir = state.config.data_dir.clone();
         let host_key = request.header.host_key.clone();
-        let db = UsersMediaDb {
-            state: Arc::clone(&state),
-            user_id: owner.user_id,
-        };
+        let user_id = owner.user_id;
         // Uploads and downloads (which may forget a vanished file) change the media usn.
         if matches!(method.as_str(), "uploadChanges" | "downloadFiles") {
             state.files_meta.forget(owner.user_id);
         }
         match method.as_str() {
-            "begin" => blocking(db, move |db| begin(db, &request.json()?, host_key)).await,
-            "mediaChanges" => blocking(db, move |db| changes(db, &request.json()?)).await,
+            "begin" => {
+                blocking(&state, user_id, move |db| {
+                    begin(db, &request.json()?, host_key)
+                })
+                .await
+            }
+            "mediaChanges" => {
+                blocking(&state, user_id, move |db| changes(db, &request.json()?)).await
+            }
             "uploadChanges" => {
-                blocking(db, move |db| upload(db, &data_dir, &owner, &request.body)).await
+                blocking(&state, user_id, move |db| {
+                    upload(db, &data_dir, &owner, &request.body)
+                })
+                .await
             }
             "downloadFiles" => {
-                blocking(db, move |db| {
+                blocking(&state, user_id, move |db| {
                     download(db, &data_dir, &owner, &request.json()?)
                 })
                 .await
             }
-            "mediaSanity" => blocking(db, move |db| sanity(db, &request.json()?)).await,
+            "mediaSanity" => {
+                blocking(&state, user_id, move |db| sanity(db, &request.json()?)).await
+            }
             _ => Err(SyncError::bad_request(format!(
                 "Invalid URL: unknown media method {method:?}"
             ))),
@@ -91,20 +100,14 @@ pub async fn media_method(
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// Whose media database a blocking operation opens.
-struct UsersMediaDb {
-    state: Arc<AppState>,
-    user_id: i64,
-}
-
 /// Runs a media operation on the blocking pool with the user's media database, opened (and
 /// its folder created) there too, since both touch the disk.
-async fn blocking<F>(db: UsersMediaDb, work: F) -> Result<Response, SyncError>
+async fn blocking<F>(state: &Arc<AppState>, user_id: i64, work: F) -> Result<Response, SyncError>
 where
     F: FnOnce(&mut MediaDb) -> Result<Response, SyncError> + Send + 'static,
 {
+    let state = Arc::clone(state);
     tokio::task::spawn_blocking(move || {
-        let UsersMediaDb { state, user_id } = db;
         let data_dir = &state.config.data_dir;
         std::fs::create_dir_all(user_dir(data_dir, user_id))
             .or_internal("cannot create user directory")?;
