@@ -486,7 +486,7 @@ impl Store for PostgresStore {
         let Some((owner, last_used_at)) = found else {
             return Ok(None);
         };
-        if last_used_at < now - sql::KEY_USE_RECORDED_EVERY_SECONDS {
+        if sql::key_use_is_stale(last_used_at, now) {
             // Recording the use is best effort: it must not fail a sync.
             if let Ok(mut conn) = self.conn() {
                 let _ = conn.execute(&pg(sql::TOUCH_SYNC_KEY), &[&digest, &now]);

@@ -36,7 +36,12 @@ pub const USER_KEYS_BY_RECENCY: &str = "SELECT digest FROM sync_keys WHERE user_
 pub const DELETE_SYNC_KEY: &str = "DELETE FROM sync_keys WHERE digest = ?1";
 /// How stale a key's `last_used_at` may get before `meta` writes it: `meta` runs on every
 /// sync, and a write per sync would cost more than the lookup itself.
-pub const KEY_USE_RECORDED_EVERY_SECONDS: i64 = 60;
+const KEY_USE_RECORDED_EVERY_SECONDS: i64 = 60;
+
+/// Whether a key's recorded use is old enough for `meta` to write it again.
+pub fn key_use_is_stale(last_used_at: i64, now: i64) -> bool {
+    last_used_at < now - KEY_USE_RECORDED_EVERY_SECONDS
+}
 pub const TOUCH_SYNC_KEY: &str = "UPDATE sync_keys SET last_used_at = ?2 WHERE digest = ?1";
 
 pub const OWNER_SELECT: &str = "SELECT k.digest, u.id, u.username, u.credential_generation, \

@@ -443,7 +443,7 @@ impl Store for SqliteStore {
         let Some((owner, last_used_at)) = found else {
             return Ok(None);
         };
-        if last_used_at < now - sql::KEY_USE_RECORDED_EVERY_SECONDS {
+        if sql::key_use_is_stale(last_used_at, now) {
             // Recording the use is best effort: a busy database must not fail a sync.
             let _ = conn.execute(sql::TOUCH_SYNC_KEY, params![digest, now]);
         }
