@@ -98,12 +98,7 @@ pub async fn page(
         };
         return render(&page, StatusCode::OK, cookies);
     };
-    if !state.limits.allow(
-        &format!("verify-ip:{}", session::client_ip(&state, &peer, &headers)),
-        10,
-        60,
-        state.clock.now(),
-    ) {
+    if !verify_allowed(&state, &session::client_ip(&state, &peer, &headers)) {
         let page = ResetPage {
             t,
             csrf,
@@ -308,6 +303,13 @@ pub async fn submit(
     }
 }
 
+/// Link checks allowed per client address: 10 a minute, for the page and the API alike.
+fn verify_allowed(state: &AppState, ip: &str) -> bool {
+    state
+        .limits
+        .allow(&format!("verify-ip:{ip}"), 10, 60, state.clock.now())
+}
+
 /// Uses the token and sets the password, then evicts the user's cached Anki keys here
 /// in the process, exactly as `adminctl reset-password` does over the socket.
 async fn reset(
@@ -390,12 +392,7 @@ pub async fn api_verify(
     headers: HeaderMap,
     Query(query): Query<TokenQuery>,
 ) -> Response {
-    if !state.limits.allow(
-        &format!("verify-ip:{}", session::client_ip(&state, &peer, &headers)),
-        10,
-        60,
-        state.clock.now(),
-    ) {
+    if !verify_allowed(&state, &session::client_ip(&state, &peer, &headers)) {
         return json_error(StatusCode::TOO_MANY_REQUESTS, "Too many attempts");
     }
     let valid = match query.token {
