@@ -88,6 +88,26 @@ def test_a_password_reset_stops_old_keys_from_full_syncing(server, anki):
     assert fresh.col.card_count() == 5
 
 
+def test_a_collection_of_several_mebibytes_streams_down_whole(server, anki):
+    """Replies over 1 MiB are compressed while they are sent; the client must still get
+    one zstd frame holding exactly the server's file."""
+    add_user(server.data_dir, "alice", "alice-password-1")
+    a = anki(server.endpoint)
+    a.login("alice", "alice-password-1")
+    add_notes(a, 2000, "bulk")
+    note = a.col.get_note(a.col.find_notes("")[0])
+    note["Back"] = os.urandom(1_500_000).hex()  # 3 MB of text that compresses only in half
+    a.col.update_note(note)
+    upload(a)
+
+    b = anki(server.endpoint)
+    b.login("alice", "alice-password-1")
+    download(b)
+    assert fields(b) == fields(a)
+    assert b.col.db.scalar("pragma integrity_check") == "ok"
+    assert b.sync() == NO_CHANGES
+
+
 @pytest.mark.sqlite_only  # about collection files, not the account database
 def test_an_upload_over_the_cap_is_refused_with_the_clients_message(workdir, anki):
     config = workdir / "ff.toml"

@@ -5,6 +5,7 @@
 
 mod auth;
 pub mod collection_file;
+mod compressed_stream;
 mod download;
 mod error;
 mod host_key_cache;

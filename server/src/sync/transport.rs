@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::compressed_stream::compressed_body;
 use super::error::{OrStatus, SyncError};
 
 pub const SYNC_HEADER: &str = "anki-sync";
@@ -143,11 +144,19 @@ pub fn json_response<T: Serialize>(value: &T) -> Result<Response, SyncError> {
     bytes_response(json)
 }
 
+/// Replies larger than this (a collection download, a media batch, a big chunk) are
+/// compressed while they are sent.
+const STREAMED_REPLY_BYTES: usize = 1024 * 1024;
+
 /// A successful response carrying raw bytes (JSON text, or a file for downloads).
 pub fn bytes_response(data: Vec<u8>) -> Result<Response, SyncError> {
     let original_size = u32::try_from(data.len()).unwrap_or(u32::MAX);
-    let compressed = compress(&data).or_internal("cannot compress response")?;
-    let mut response = Body::from(compressed).into_response();
+    let body = if data.len() > STREAMED_REPLY_BYTES {
+        compressed_body(data, RESPONSE_ZSTD_LEVEL)
+    } else {
+        Body::from(compress(&data).or_internal("cannot compress response")?)
+    };
+    let mut response = body.into_response();
     response
         .headers_mut()
         .insert(ORIGINAL_SIZE_HEADER, HeaderValue::from(original_size));
