@@ -82,12 +82,13 @@ pub enum UploadRejected {
 }
 
 /// Decompresses one zstd frame read from `compressed` into `dest`, streaming, and stopping
-/// past `limit` bytes: memory stays small whatever the upload's size.
+/// past `limit` bytes: memory stays small whatever the upload's size. Returns the written
+/// file, not yet synced: the caller makes it durable (while it checks it) before use.
 pub fn write_decompressed(
     compressed: impl Read,
     dest: &Path,
     limit: u64,
-) -> Result<(), UploadRejected> {
+) -> Result<File, UploadRejected> {
     let source = io::BufReader::with_capacity(64 * 1024, compressed);
     let mut decoder = zstd::stream::read::Decoder::with_buffer(source)
         .map_err(|e| UploadRejected::Corrupt(format!("not zstd: {e}")))?
@@ -102,8 +103,7 @@ pub fn write_decompressed(
         return Err(UploadRejected::TooLarge);
     }
     file.flush()?;
-    file.sync_all()?;
-    Ok(())
+    Ok(file)
 }
 
 /// Accepts a file only if SQLite's integrity check passes and it is a collection of a
@@ -140,8 +140,15 @@ fn remove_if_present(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Puts a validated file in place of the user's collection, atomically.
-pub fn replace(collection: &Path, verified: &Path) -> io::Result<()> {
+/// Puts a validated (and synced) file in place of the user's collection, atomically.
+///
+/// The old file is not freed here: it keeps a second name, which is returned, so the
+/// rename does not wait while the file system releases its blocks (about 13 ms for a
+/// 9 MB collection on ext4). The caller deletes it once the client has its answer. Its
+/// name starts with [`LEFTOVER_PREFIX`], so a crash before that leaves nothing that the
+/// next upload does not clear.
+pub fn replace(collection: &Path, verified: &Path) -> io::Result<Option<PathBuf>> {
+    let mut retired = None;
     if collection.exists() {
         // Fold the old WAL in first: deleting it then loses nothing, and no stale WAL can
         // ever be replayed into the new file.
@@ -151,12 +158,25 @@ pub fn replace(collection: &Path, verified: &Path) -> io::Result<()> {
         for suffix in ["-wal", "-shm"] {
             remove_if_present(&companion(collection, suffix))?;
         }
+        let aside = leftover_path(collection, "retired");
+        std::fs::hard_link(collection, &aside)?;
+        retired = Some(aside);
     }
     std::fs::rename(verified, collection)?;
     if let Some(dir) = collection.parent() {
         File::open(dir)?.sync_all()?;
     }
-    Ok(())
+    Ok(retired)
+}
+
+/// Names of files a full upload leaves beside the collection only while it runs (or after
+/// a crash): the incoming file and the replaced one.
+pub const LEFTOVER_PREFIX: &str = "upload-";
+
+/// A fresh name beside `collection` for an upload's temporary file of the given kind.
+pub fn leftover_path(collection: &Path, kind: &str) -> PathBuf {
+    let nonce = hex::encode(rand::random::<[u8; 8]>());
+    collection.with_file_name(format!("{LEFTOVER_PREFIX}{kind}-{nonce}.anki2.tmp"))
 }
 
 /// Prepares a download (protocol §3.12): bumps the server collection's `usn` and `mod` as
@@ -185,4 +205,40 @@ pub fn snapshot_for_download(collection: &Path) -> Result<Vec<u8>, String> {
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(|e| format!("cannot read collection: {e}"))?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replace_swaps_the_file_and_hands_back_the_old_one_under_a_leftover_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let collection = dir.path().join("collection.anki2");
+        std::fs::write(&collection, b"old").expect("old");
+        let incoming = leftover_path(&collection, "incoming");
+        std::fs::write(&incoming, b"new").expect("new");
+
+        let retired = replace(&collection, &incoming)
+            .expect("replace")
+            .expect("an old file to retire");
+        assert_eq!(std::fs::read(&collection).expect("read"), b"new");
+        assert_eq!(std::fs::read(&retired).expect("read"), b"old");
+        assert!(!incoming.exists());
+        let name = retired.file_name().expect("name").to_string_lossy();
+        assert!(
+            name.starts_with(LEFTOVER_PREFIX) && name.ends_with(".tmp"),
+            "{name}"
+        );
+    }
+
+    #[test]
+    fn a_first_upload_has_nothing_to_retire() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let collection = dir.path().join("collection.anki2");
+        let incoming = leftover_path(&collection, "incoming");
+        std::fs::write(&incoming, b"first").expect("write");
+        assert!(replace(&collection, &incoming).expect("replace").is_none());
+        assert_eq!(std::fs::read(&collection).expect("read"), b"first");
+    }
 }

@@ -3,6 +3,7 @@
 //! collection until the upload is complete, decompressed within the cap, and has passed
 //! the integrity and schema checks; a failed or interrupted upload leaves it untouched.
 
+use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
@@ -39,8 +40,8 @@ pub async fn upload(
     state.normal_syncs.abort(owner.user_id).await;
 
     let dir = collection_file::user_dir(&state.config.data_dir, owner.user_id);
-    let nonce = hex::encode(rand::random::<[u8; 8]>());
-    let collection_path = dir.join(format!("upload-{nonce}.anki2.tmp"));
+    let target = collection_file::collection_path(&state.config.data_dir, owner.user_id);
+    let collection_path = collection_file::leftover_path(&target, "incoming");
     let limit = state.config.max_collection_bytes;
 
     // The body streams through a short queue into one blocking task that decompresses as
@@ -55,16 +56,14 @@ pub async fn upload(
     let received = receive(body, chunks, limit).await;
     let decompressed = decompressing.await.or_internal("upload task failed")?;
     let verdict = received.and(decompressed);
-    let target = collection_file::collection_path(&state.config.data_dir, owner.user_id);
     let blocking_state = Arc::clone(state);
     let user_id = owner.user_id;
     let outcome = tokio::task::spawn_blocking(move || {
-        let stored = verdict.and_then(|()| {
-            collection_file::validate(&collection_path)?;
+        let stored = verdict.and_then(|written| {
+            synced_and_valid(written, &collection_path)?;
             // The kept connection must not outlive the file it has open.
             drop(blocking_state.collections.remove(user_id));
-            collection_file::replace(&target, &collection_path)?;
-            Ok(())
+            Ok(collection_file::replace(&target, &collection_path)?)
         });
         // What is left of a refused upload (after a replace, nothing is).
         let _ = std::fs::remove_file(&collection_path);
@@ -74,7 +73,11 @@ pub async fn upload(
     .or_internal("upload task failed")?;
     state.files_meta.forget(owner.user_id);
     let reply = match outcome {
-        Ok(()) => {
+        Ok(retired) => {
+            if let Some(old) = retired {
+                // Freeing the old file's blocks takes a while; the client need not wait.
+                tokio::task::spawn_blocking(move || std::fs::remove_file(old));
+            }
             tracing::info!(user = %owner.username, "full upload stored");
             UPLOAD_OK
         }
@@ -89,6 +92,20 @@ pub async fn upload(
         Err(UploadRejected::Io(e)) => return Err(SyncError::internal(format!("upload: {e}"))),
     };
     bytes_response(reply.as_bytes().to_vec())
+}
+
+/// Makes the written upload durable and runs the integrity and schema checks at the same
+/// time: the sync waits on the disk, the check reads the page cache.
+fn synced_and_valid(written: File, path: &Path) -> Result<(), UploadRejected> {
+    std::thread::scope(|scope| {
+        let durable = scope.spawn(move || written.sync_all());
+        let checked = collection_file::validate(path);
+        let synced = durable
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the sync thread panicked")));
+        checked?;
+        Ok(synced?)
+    })
 }
 
 /// Request body chunks queued for the decompressing thread.
@@ -167,7 +184,7 @@ fn remove_leftover_uploads(dir: &Path) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with("upload-") && name.ends_with(".tmp") {
+        if name.starts_with(collection_file::LEFTOVER_PREFIX) && name.ends_with(".tmp") {
             let _ = std::fs::remove_file(entry.path());
         }
     }
