@@ -428,7 +428,7 @@ def main() -> int:
     args.notes = 500 if args.quick else 20_000
     args.changed = 100 if args.quick else 1_000
     args.repeat = 3 if args.quick else 15
-    args.heavy_repeat = 1 if args.quick else 7
+    args.heavy_repeat = 1 if args.quick else 11
     args.noop_block = 10 if args.quick else 25
     args.noop_blocks = 2 if args.quick else 12
     args.crowd_repeat = 1 if args.quick else 2
