@@ -42,14 +42,20 @@ const KEY_USE_RECORDED_EVERY_SECONDS: i64 = 60;
 pub fn key_use_is_stale(last_used_at: i64, now: i64) -> bool {
     last_used_at < now - KEY_USE_RECORDED_EVERY_SECONDS
 }
+
 pub const TOUCH_SYNC_KEY: &str = "UPDATE sync_keys SET last_used_at = ?2 WHERE digest = ?1";
 
-pub const OWNER_SELECT: &str = "SELECT k.digest, u.id, u.username, u.credential_generation, \
-     u.created_at FROM sync_keys k JOIN users u ON u.id = k.user_id WHERE u.disabled = 0";
-/// One key's owner (the columns of `OWNER_SELECT`), then when the key was last used.
-pub const SYNC_KEY_USE: &str = "SELECT k.digest, u.id, u.username, u.credential_generation, \
-     u.created_at, k.last_used_at FROM sync_keys k JOIN users u ON u.id = k.user_id \
-     WHERE u.disabled = 0 AND k.digest = ?1";
+/// Live keys with their owners: the five columns `owner_from_row` reads, then the key's
+/// `last_used_at`. A macro, so the single-key form below is built at compile time.
+macro_rules! owner_select {
+    () => {
+        "SELECT k.digest, u.id, u.username, u.credential_generation, u.created_at, \
+         k.last_used_at FROM sync_keys k JOIN users u ON u.id = k.user_id WHERE u.disabled = 0"
+    };
+}
+pub const OWNER_SELECT: &str = owner_select!();
+/// One key's owner, and when the key was last used (column 5).
+pub const SYNC_KEY_USE: &str = concat!(owner_select!(), " AND k.digest = ?1");
 
 pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, at, actor, action, user_id, detail) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
