@@ -473,12 +473,12 @@ fn resolve_public_url(
     Ok(url)
 }
 
-/// The first of the colon-separated paths systemd puts in `STATE_DIRECTORY` and friends.
 /// Half the cores, at least one: the async threads only shuttle bytes (see `async_threads`).
 fn default_async_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
+/// The first of the colon-separated paths systemd puts in `STATE_DIRECTORY` and friends.
 fn systemd_directory(variable: &str) -> Option<PathBuf> {
     let value = std::env::var_os(variable)?;
     let first = value.to_str()?.split(':').next()?.to_owned();
