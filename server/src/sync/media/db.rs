@@ -42,7 +42,7 @@ pub struct LiveEntry {
 
 impl MediaDb {
     /// Opens (creating on first use) a user's media database. The schema is applied only
-    /// to a new file: every media request opens it, so the common path only reads.
+    /// to a new file, so opening an existing one only reads.
     pub fn open(path: &Path) -> rusqlite::Result<MediaDb> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;

@@ -100,20 +100,17 @@ pub async fn media_method(
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// Runs a media operation on the blocking pool with the user's media database, opened (and
-/// its folder created) there too, since both touch the disk.
+/// Runs a media operation on the blocking pool with the user's media database, opened
+/// there too when it is not kept open already, since opening touches the disk.
 async fn blocking<F>(state: &Arc<AppState>, user_id: i64, work: F) -> Result<Response, SyncError>
 where
     F: FnOnce(&mut MediaDb) -> Result<Response, SyncError> + Send + 'static,
 {
     let state = Arc::clone(state);
     tokio::task::spawn_blocking(move || {
-        let data_dir = &state.config.data_dir;
-        std::fs::create_dir_all(user_dir(data_dir, user_id))
-            .or_internal("cannot create user directory")?;
         let db = state
             .media_dbs
-            .get(user_id, &media_db_path(data_dir, user_id))
+            .get(user_id, &media_db_path(&state.config.data_dir, user_id))
             .or_internal("cannot open media db")?;
         // Uncontended: the caller holds the user's lock.
         let mut db = db.lock().unwrap_or_else(PoisonError::into_inner);

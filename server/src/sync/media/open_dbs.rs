@@ -28,11 +28,17 @@ impl Default for OpenMediaDbs {
 impl OpenMediaDbs {
     /// The user's media database, opened (and created) on first use. The caller holds the
     /// user's lock and is on the blocking pool: opening and closing touch the disk.
-    pub fn get(&self, user_id: i64, path: &Path) -> rusqlite::Result<SharedMediaDb> {
+    pub fn get(&self, user_id: i64, path: &Path) -> Result<SharedMediaDb, String> {
         if let Some(db) = self.open.get(user_id) {
             return Ok(db);
         }
-        let db = Arc::new(Mutex::new(MediaDb::open(path)?));
+        // A user's first media request may come before anything else made their folder.
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let db = MediaDb::open(path).map_err(|e| e.to_string())?;
+        let db = Arc::new(Mutex::new(db));
         drop(self.open.insert(user_id, Arc::clone(&db)));
         Ok(db)
     }
