@@ -182,10 +182,8 @@ pub fn leftover_path(collection: &Path, kind: &str) -> PathBuf {
 /// Prepares a download (protocol §3.12): bumps the server collection's `usn` and `mod` as
 /// the official server does, folds the WAL into the file and returns the file's bytes.
 /// Consistent because every write to a collection happens under its user's lock, which
-/// the caller holds.
-pub fn snapshot_for_download(collection: &Path) -> Result<Vec<u8>, String> {
-    let conn = open(collection, OpenFlags::SQLITE_OPEN_READ_WRITE)
-        .map_err(|e| format!("cannot open collection: {e}"))?;
+/// the caller holds. `conn` is a connection to the file at `collection`.
+pub fn snapshot_for_download(conn: &Connection, collection: &Path) -> Result<Vec<u8>, String> {
     conn.execute(
         "UPDATE col SET usn = usn + 1, mod = ?1",
         [crate::clock::now_millis()],
@@ -199,7 +197,6 @@ pub fn snapshot_for_download(collection: &Path) -> Result<Vec<u8>, String> {
     if busy != 0 {
         return Err("collection busy: checkpoint incomplete".into());
     }
-    drop(conn);
     let mut bytes = Vec::new();
     File::open(collection)
         .and_then(|mut f| f.read_to_end(&mut bytes))

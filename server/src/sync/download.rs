@@ -31,9 +31,16 @@ pub async fn download(
     }
     // The download bumps the collection's usn and mod.
     state.files_meta.forget(owner.user_id);
+    let blocking_state = Arc::clone(state);
+    let user_id = owner.user_id;
     let response = tokio::task::spawn_blocking(move || {
-        let bytes =
-            collection_file::snapshot_for_download(&collection).map_err(SyncError::internal)?;
+        let bytes = blocking_state
+            .collections
+            .use_kept(user_id, &collection, |conn| {
+                collection_file::snapshot_for_download(conn, &collection)
+            })
+            .flatten()
+            .map_err(SyncError::internal)?;
         bytes_response(bytes)
     })
     .await

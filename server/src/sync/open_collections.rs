@@ -87,6 +87,21 @@ impl OpenCollections {
         drop(self.open.insert(user_id, connection));
     }
 
+    /// Runs `work` (no transaction left open) on the user's kept connection, opening it if
+    /// need be, and keeps it for what comes next: a download reuses the connection and page
+    /// cache the following syncs will use instead of opening the file a second time.
+    pub fn use_kept<R>(
+        &self,
+        user_id: i64,
+        path: &Path,
+        work: impl FnOnce(&Connection) -> R,
+    ) -> Result<R, String> {
+        let connection = self.check_out(user_id, path)?;
+        let result = work(&connection);
+        self.check_in(user_id, connection);
+        Ok(result)
+    }
+
     /// Takes the user's kept connection out, if any: before the file is replaced or
     /// removed. Dropping it closes it.
     pub fn remove(&self, user_id: i64) -> Option<CollectionConnection> {
