@@ -29,6 +29,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
 use tokio::net::{TcpListener, UnixListener};
 use tokio_util::sync::CancellationToken;
 
@@ -159,6 +160,13 @@ impl Server {
         let mail_task = tokio::spawn(mail::run_worker(Arc::clone(&state), stop.clone()));
         let trigger = stop.clone();
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        // Replies are streamed in chunks (full downloads, media batches): without
+        // TCP_NODELAY each small write can wait ~40 ms for the client's delayed ACK.
+        let http = http.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         let serve = axum::serve(http, app).with_graceful_shutdown(async move {
             shutdown.await;
             notify::notify_logged("STOPPING=1");
