@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{Request, StatusCode};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::http::{HeaderMap, Request, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -47,4 +49,29 @@ async fn health(State(state): State<Arc<AppState>>) -> StatusCode {
             StatusCode::SERVICE_UNAVAILABLE
         }
     }
+}
+
+/// The client's address for login limits, rate limits and the audit log: the peer, or,
+/// when the peer is a configured trusted proxy, the nearest `X-Forwarded-For` entry that
+/// is not one.
+pub fn client_address(
+    trusted_proxies: &[IpAddr],
+    peer: &SocketAddr,
+    headers: &HeaderMap,
+) -> IpAddr {
+    if !trusted_proxies.contains(&peer.ip()) {
+        return peer.ip();
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|ip| ip.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted_proxies.contains(ip))
+        .unwrap_or(peer.ip())
 }

@@ -178,26 +178,9 @@ pub fn anonymous_csrf(headers: &HeaderMap) -> (String, bool) {
     }
 }
 
-/// The client's address for rate limits and the audit log: the peer, or, when the peer is
-/// a configured trusted proxy, the nearest `X-Forwarded-For` entry that is not one.
+/// The client's address as text (see [`crate::http::client_address`]).
 pub fn client_ip(state: &AppState, peer: &std::net::SocketAddr, headers: &HeaderMap) -> String {
-    let trusted = &state.config.trusted_proxies;
-    if !trusted.contains(&peer.ip()) {
-        return peer.ip().to_string();
-    }
-    let forwarded: Vec<std::net::IpAddr> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|ip| ip.trim().parse().ok())
-        .collect();
-    forwarded
-        .iter()
-        .rev()
-        .find(|ip| !trusted.contains(ip))
-        .unwrap_or(&peer.ip())
-        .to_string()
+    crate::http::client_address(&state.config.trusted_proxies, peer, headers).to_string()
 }
 
 #[cfg(test)]
