@@ -273,6 +273,8 @@ pub struct Config {
     /// The largest collection accepted by a full upload, decompressed.
     pub max_collection_bytes: u64,
     pub hashing_concurrency: usize,
+    /// The numbers of the login limits (SECURITY.md T18); the defaults, tests change them.
+    pub login_policy: crate::accounts::LoginPolicy,
     /// Threads of the async runtime. They only parse HTTP and move bytes: database, file,
     /// hashing and large zstd work runs on the blocking pool, which grows as needed. Fewer
     /// async threads than cores means fewer cross-thread wake-ups per request.
@@ -414,6 +416,7 @@ impl Config {
                 .unwrap_or(DEFAULT_MAX_COLLECTION_MB)
                 .saturating_mul(1024 * 1024),
             hashing_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            login_policy: Default::default(),
             async_threads: file
                 .async_threads
                 .unwrap_or_else(default_async_threads)
@@ -437,6 +440,7 @@ impl Config {
             database_wait: Duration::from_secs(60),
             max_collection_bytes: DEFAULT_MAX_COLLECTION_MB * 1024 * 1024,
             hashing_concurrency: 2,
+            login_policy: Default::default(),
             async_threads: 1,
             public_url: "http://127.0.0.1:8080".into(),
             smtp: None,

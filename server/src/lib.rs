@@ -12,6 +12,7 @@ pub mod config;
 pub mod control;
 pub mod health;
 pub mod http;
+pub mod login_gate;
 pub mod mail;
 pub mod notify;
 pub mod schema_bridge;

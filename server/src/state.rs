@@ -20,6 +20,8 @@ pub struct AppState {
     /// Each user's collection connection, kept open between normal syncs.
     pub collections: crate::sync::OpenCollections,
     pub hashing: HashingLimiter,
+    /// The one login-limit policy of every password check (see [`crate::login_gate`]).
+    pub login_limits: crate::accounts::LoginLimits,
     /// The clock of tokens and web sessions (tests move it; see [`crate::clock::Clock`]).
     pub clock: crate::clock::Clock,
     pub mailer: crate::mail::Mailer,
@@ -43,6 +45,7 @@ impl AppState {
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
         AppState {
             hashing: HashingLimiter::new(config.hashing_concurrency),
+            login_limits: crate::accounts::LoginLimits::new(config.login_policy),
             clock: Default::default(),
             mailer: Default::default(),
             smtp_config: std::sync::RwLock::new(config.smtp.clone()),

@@ -9,6 +9,7 @@
 mod hashing;
 mod host_keys;
 mod import;
+mod login_limits;
 mod password;
 mod pbkdf2_sha256;
 mod reset_tokens;
@@ -22,9 +23,12 @@ use crate::store::{
     AuditEntry, CredentialUpdate, NewSyncKey, NewUser, Store, StoreError, SyncKeyOwner, User,
 };
 
-pub use hashing::{HashingLimiter, HashingTaskFailed};
+pub use hashing::{HashingLimiter, HashingPoolError};
 pub use host_keys::{digest, HostKey};
 pub use import::{import_user, official_host_key, ImportedAccount, ImportedPassword};
+pub use login_limits::{
+    retry_after_secs, Admission, LoginKind, LoginLimits, LoginPolicy, LoginTicket,
+};
 pub use password::{
     exceeds_max_length, hash_anki_password, hash_web_password, verify_anki_password,
     verify_web_password, HashingError, PasswordPolicy, PasswordRejected,

@@ -59,9 +59,14 @@ impl PasswordPolicy {
         }
     }
 
-    /// Checks a new password. Passwords are refused, never truncated.
+    /// Checks a new password, in the normalised form it is stored in. Passwords are
+    /// refused, never truncated.
     pub fn check(&self, password: &SecretString) -> Result<(), PasswordRejected> {
-        let pw = password.expose_secret();
+        if exceeds_max_length(password.expose_secret()) {
+            return Err(PasswordRejected::TooLong);
+        }
+        let normalised = normalised(password);
+        let pw = normalised.expose_secret();
         if exceeds_max_length(pw) {
             return Err(PasswordRejected::TooLong);
         }
@@ -75,6 +80,15 @@ impl PasswordPolicy {
         }
         Ok(())
     }
+}
+
+/// The form every password is hashed and checked in: Unicode NFKC, as NIST SP 800-63B
+/// (5.1.1.2) advises, so "é" typed as one code point or as "e" and a combining accent
+/// (macOS and some phone keyboards send the latter), or a full-width letter, is the same
+/// password on the web, in Anki, in adminctl and in a reset.
+pub fn normalised(password: &SecretString) -> SecretString {
+    use unicode_normalization::UnicodeNormalization;
+    SecretString::from(password.expose_secret().nfkc().collect::<String>())
 }
 
 /// True for input that is never hashed: logins with it fail without any work.
@@ -96,7 +110,7 @@ fn argon2() -> Argon2<'static> {
 pub fn hash_web_password(password: &SecretString) -> Result<String, HashingError> {
     let salt = SaltString::generate(&mut OsRng);
     argon2()
-        .hash_password(password.expose_secret().as_bytes(), &salt)
+        .hash_password(normalised(password).expose_secret().as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| HashingError(e.to_string()))
 }
@@ -110,7 +124,7 @@ pub fn hash_anki_password(password: &SecretString) -> Result<String, HashingErro
     };
     AnkiPbkdf2
         .hash_password_customized(
-            password.expose_secret().as_bytes(),
+            normalised(password).expose_secret().as_bytes(),
             Some(pbkdf2::Algorithm::Pbkdf2Sha256.ident()),
             None,
             params,
@@ -149,7 +163,16 @@ fn verify_phc(
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
-    let ok = verifier.verify_password(pw.as_bytes(), &parsed).is_ok();
+    let normalised = normalised(password);
+    let mut ok = verifier
+        .verify_password(normalised.expose_secret().as_bytes(), &parsed)
+        .is_ok();
+    if !ok && normalised.expose_secret() != pw {
+        // A hash made before passwords were normalised, or imported from the official
+        // server (which hashes the bytes as typed), still verifies the password as typed.
+        // Unknown users take this path too, so the time says nothing about the account.
+        ok = verifier.verify_password(pw.as_bytes(), &parsed).is_ok();
+    }
     ok && real
 }
 
@@ -235,6 +258,69 @@ mod tests {
             Some(&phc),
             &secret("wrong horse battery")
         ));
+    }
+
+    const NFC: &str = "p\u{e9}ch\u{e9} mignon caf\u{e9}";
+    const NFD: &str = "pe\u{301}che\u{301} mignon cafe\u{301}";
+
+    #[test]
+    fn composed_and_decomposed_forms_are_one_password_on_both_hashes() {
+        assert_ne!(NFC, NFD);
+        for made_from in [NFC, NFD] {
+            let web = hash_web_password(&secret(made_from)).expect("hash");
+            let anki = hash_anki_password(&secret(made_from)).expect("hash");
+            for typed in [NFC, NFD] {
+                assert!(
+                    verify_web_password(Some(&web), &secret(typed)),
+                    "{made_from:?} {typed:?}"
+                );
+                assert!(
+                    verify_anki_password(Some(&anki), &secret(typed)),
+                    "{made_from:?} {typed:?}"
+                );
+            }
+            assert!(!verify_anki_password(
+                Some(&anki),
+                &secret("peche mignon cafe")
+            ));
+        }
+        // Full-width letters are their compatibility equivalents (NFKC, not only NFC).
+        let anki = hash_anki_password(&secret("correct horse battery")).expect("hash");
+        assert!(verify_anki_password(
+            Some(&anki),
+            &secret("ｃｏｒｒｅｃｔ horse battery")
+        ));
+    }
+
+    #[test]
+    fn an_official_server_hash_of_the_bytes_as_typed_still_verifies() {
+        // The official server hashes what the client sends, unnormalised.
+        let salt = b"0123456789abcdef";
+        let mut out = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(NFD.as_bytes(), salt, 1000, &mut out);
+        let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+        let phc = format!(
+            "$pbkdf2-sha256$i=1000,l=32${}${}",
+            b64.encode(salt),
+            b64.encode(out)
+        );
+        assert!(verify_anki_password(Some(&phc), &secret(NFD)));
+        assert!(!verify_anki_password(
+            Some(&phc),
+            &secret("something else entirely")
+        ));
+    }
+
+    #[test]
+    fn the_policy_counts_the_normalised_password() {
+        let policy = PasswordPolicy::with_min_chars(8);
+        // Seven characters once composed, fourteen code points as typed.
+        assert_eq!(
+            policy.check(&secret(
+                "e\u{301}e\u{301}e\u{301}e\u{301}e\u{301}e\u{301}e\u{301}"
+            )),
+            Err(PasswordRejected::TooShort { min: 8 })
+        );
     }
 
     #[test]

@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 pub struct SyncError {
     pub status: StatusCode,
     pub reason: Cow<'static, str>,
+    /// Seconds for a `Retry-After` header (a limited login, a shed request).
+    pub retry_after: Option<u64>,
 }
 
 impl SyncError {
@@ -18,7 +20,14 @@ impl SyncError {
         SyncError {
             status,
             reason: reason.into(),
+            retry_after: None,
         }
+    }
+
+    /// Adds `Retry-After: secs` to the answer.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     /// 400: the client shows "please check the database" and aborts the sync.
@@ -44,6 +53,11 @@ impl SyncError {
     pub fn internal(reason: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, reason)
     }
+
+    /// 503: the client says the server has a problem and to try again later.
+    pub fn unavailable(reason: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, reason)
+    }
 }
 
 impl IntoResponse for SyncError {
@@ -53,12 +67,18 @@ impl IntoResponse for SyncError {
         } else {
             tracing::info!(status = self.status.as_u16(), reason = %self.reason, "sync request refused");
         }
-        (
+        let mut response = (
             self.status,
             [(header::CONTENT_TYPE, "text/plain")],
             self.status.as_u16().to_string(),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

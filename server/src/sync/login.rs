@@ -1,6 +1,8 @@
 //! `POST /sync/hostKey` (protocol §2.1): username or email and password in, a freshly
-//! minted host key out; 403 for any failure, after the same amount of hashing work.
+//! minted host key out; 403 for any failure, after the same amount of hashing work, and
+//! under the same login limits as web sign-in (SECURITY.md T18).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -10,13 +12,11 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts;
+use crate::login_gate::{self, LoginCheck, LoginPath};
 use crate::state::AppState;
 
 use super::error::{OrStatus, SyncError};
 use super::transport::{json_response, SyncRequest, SMALL_BODY};
-
-/// Longest login name looked up (a username is at most 64 characters, an email 254).
-const MAX_LOGIN_LEN: usize = 320;
 
 #[derive(Deserialize)]
 struct HostKeyRequest {
@@ -33,28 +33,26 @@ struct HostKeyResponse<'a> {
 
 pub async fn host_key(
     state: &Arc<AppState>,
+    address: IpAddr,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, SyncError> {
     let request = SyncRequest::read(headers, body, SMALL_BODY).await?;
     let HostKeyRequest { username, password } = request.json()?;
-    use secrecy::ExposeSecret;
-    if username.len() > MAX_LOGIN_LEN || accounts::exceeds_max_length(password.expose_secret()) {
-        // Refused before any hashing (SECURITY.md T10); says nothing about the account.
-        return Err(SyncError::forbidden(
-            "login or password over the length limit",
-        ));
-    }
-
-    let store = Arc::clone(&state.store);
-    let login = username.clone();
-    let user = state
-        .hashing
-        .run(move || accounts::verify_anki_login(&*store, &login, &password))
-        .await
-        .or_internal("password verification task failed")?
-        .or_internal("user lookup failed")?
-        .ok_or_else(|| SyncError::forbidden("bad username or password"))?;
+    let user = match login_gate::check(state, LoginPath::Anki, address, &username, password).await {
+        LoginCheck::Verified(user) => user,
+        LoginCheck::Refused => return Err(SyncError::forbidden("bad username or password")),
+        // The client only knows 403 for a login it should not retry at once; the header
+        // says when a retry is worth it.
+        LoginCheck::Limited { retry_after } => {
+            return Err(SyncError::forbidden("over the login limit")
+                .with_retry_after(accounts::retry_after_secs(retry_after)))
+        }
+        LoginCheck::Busy => {
+            return Err(SyncError::unavailable("password hashing queue full").with_retry_after(1))
+        }
+        LoginCheck::Failed => return Err(SyncError::internal("password verification failed")),
+    };
 
     let client_version = request.header.client_version.clone();
     let max_keys = state.config.max_host_keys_per_user;
@@ -67,7 +65,7 @@ pub async fn host_key(
         state.host_keys.remove(digest);
     }
     state.host_keys.insert(minted.owner.clone());
-    tracing::info!(user = %user.username, user_id = user.id, "anki login");
+    tracing::info!(user = %user.username, user_id = user.id, %address, "anki login");
     json_response(&HostKeyResponse {
         key: minted.key.expose(),
     })

@@ -23,7 +23,7 @@ mod user_locks;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
@@ -40,12 +40,17 @@ pub use user_locks::UserLocks;
 /// `POST /sync/{method}`: dispatches on the method name.
 pub async fn collection_method(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Path(method): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let result = match method.as_str() {
-        "hostKey" => login::host_key(&state, &headers, body).await,
+        "hostKey" => {
+            let address =
+                crate::http::client_address(&state.config.trusted_proxies, &peer, &headers);
+            login::host_key(&state, address, &headers, body).await
+        }
         "meta" => meta::meta(&state, &headers, body).await,
         "upload" => upload::upload(&state, &headers, body).await,
         "download" => download::download(&state, &headers, body).await,

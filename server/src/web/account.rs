@@ -14,6 +14,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::accounts::{self, Actor};
+use crate::login_gate::{self, LoginCheck, LoginPath};
 use crate::state::AppState;
 
 use super::i18n::Texts;
@@ -164,23 +165,41 @@ pub async fn change_password(
         )
         .await;
     }
-    let store = Arc::clone(&state.store);
-    let username = signed_in.user.username.clone();
+    // The current password is checked under the login limits, so a stolen session cannot
+    // guess it at full speed.
+    let address = crate::http::client_address(&state.config.trusted_proxies, &peer, &headers);
     let current = SecretString::from(form.current);
-    let verified = state
-        .hashing
-        .run(move || accounts::verify_web_login(&*store, &username, &current))
-        .await;
-    if !matches!(verified, Ok(Ok(Some(_)))) {
-        let banner = Banner::error(t.get("auth.account.wrongCurrent"));
-        return render_page(
-            &state,
-            &headers,
-            &signed_in,
-            banner,
+    let checked = login_gate::check(
+        &state,
+        LoginPath::CurrentPassword,
+        address,
+        &signed_in.user.username,
+        current,
+    )
+    .await;
+    let refused = match checked {
+        LoginCheck::Verified(user) if user.id == signed_in.user.id => None,
+        LoginCheck::Limited { retry_after } => {
+            let secs = accounts::retry_after_secs(retry_after);
+            let text = t
+                .get("auth.login.limited")
+                .replace("{seconds}", &secs.to_string());
+            Some((StatusCode::TOO_MANY_REQUESTS, text, Some(secs)))
+        }
+        LoginCheck::Busy => Some((
+            StatusCode::SERVICE_UNAVAILABLE,
+            t.get("common.busy").to_string(),
+            Some(1),
+        )),
+        _ => Some((
             StatusCode::BAD_REQUEST,
-        )
-        .await;
+            t.get("auth.account.wrongCurrent").to_string(),
+            None,
+        )),
+    };
+    if let Some((status, text, retry_after)) = refused {
+        let page = render_page(&state, &headers, &signed_in, Banner::error(text), status).await;
+        return super::login::with_retry_after(page, retry_after);
     }
     let store = Arc::clone(&state.store);
     let policy = state.config.password_policy;

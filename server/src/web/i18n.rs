@@ -77,6 +77,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("common.error", "Something went wrong. Please try again.", "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut."),
     ("common.tooMany", "Too many attempts. Please wait a minute and try again.", "Zu viele Versuche. Bitte warten Sie eine Minute und versuchen Sie es erneut."),
     ("common.save", "Save", "Speichern"),
+    ("common.busy", "The server is busy checking other sign-ins. Please try again in a moment.", "Der Server prüft gerade viele andere Anmeldungen. Bitte versuchen Sie es gleich noch einmal."),
+    ("auth.login.limited", "Too many failed attempts. Please wait {seconds} seconds and try again.", "Zu viele fehlgeschlagene Versuche. Bitte warten Sie {seconds} Sekunden und versuchen Sie es erneut."),
     ("common.footer", "Self-hosted Anki sync", "Selbst betriebene Anki-Synchronisation"),
     ("auth.login.title", "Sign in", "Anmelden"),
     ("auth.login.login", "Username or email", "Benutzername oder E-Mail"),

@@ -1,26 +1,24 @@
-//! `/login`, `/logout` and `POST /api/login`. A login checks the Argon2id hash under the
-//! hashing bound, starts a new session (a new id every time), and slows down repeated
-//! failures per client and per account, without ever locking anyone out.
+//! `/login`, `/logout` and `POST /api/login`. A login passes the login limits and the
+//! hashing pool ([`crate::login_gate`]), then starts a new session (a new id every time).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::accounts;
+use crate::login_gate::{self, LoginCheck, LoginPath};
 use crate::state::AppState;
 use crate::store::User;
 
 use super::i18n::Texts;
-use super::limits::hashed;
-use super::pages::{cross_origin_refused, forbidden_form, json_error, render, texts, Banner};
+use super::pages::{cross_origin_refused, forbidden_form, render, texts, Banner};
 use super::session::{self, CSRF_COOKIE, SESSION_COOKIE};
 
 #[derive(Template)]
@@ -41,8 +39,6 @@ pub struct LoginForm {
     #[serde(default)]
     password: String,
 }
-
-const FAILURE_WINDOW: i64 = 15 * 60;
 
 pub async fn page(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
     if session::current(&state, &headers).await.is_some() {
@@ -80,59 +76,68 @@ fn query_flag(uri: &Uri, flag: &str) -> bool {
     uri.query().is_some_and(|q| q.split('&').any(|p| p == flag))
 }
 
-enum Outcome {
+pub(super) enum Outcome {
     SignedIn(User, String),
     Refused,
-    Throttled,
+    Limited { retry_after_secs: u64 },
+    Busy,
 }
 
-/// Checks a login with the growing delay, and starts the session on success.
+/// Checks a login under the login limits, and starts the session on success.
 async fn attempt(
     state: &Arc<AppState>,
-    ip: &str,
+    address: IpAddr,
     login: &str,
     password: SecretString,
 ) -> Result<Outcome, Response> {
-    if login.len() > 320 || accounts::exceeds_max_length(password.expose_secret()) {
-        return Ok(Outcome::Refused);
-    }
-    let now = state.clock.now();
-    let by_ip = format!("login-ip:{ip}");
-    let by_account = hashed("login-account", login);
-    let failures = state
-        .limits
-        .count(&by_ip, FAILURE_WINDOW, now)
-        .max(state.limits.count(&by_account, FAILURE_WINDOW, now));
-    if failures >= 50 {
-        return Ok(Outcome::Throttled);
-    }
-    if failures >= 5 {
-        // Growing delay, never a lockout: 1 s, 2 s, 4 s ... up to 16 s.
-        let secs = 1u64 << (failures - 5).min(4);
-        tokio::time::sleep(Duration::from_secs(secs)).await;
-    }
-    let store = Arc::clone(&state.store);
-    let lookup = login.to_string();
-    let user = state
-        .hashing
-        .run(move || accounts::verify_web_login(&*store, &lookup, &password))
-        .await
-        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?
-        .map_err(|_| StatusCode::SERVICE_UNAVAILABLE.into_response())?;
-    let Some(user) = user else {
-        state.limits.allow(&by_ip, usize::MAX, FAILURE_WINDOW, now);
-        state
-            .limits
-            .allow(&by_account, usize::MAX, FAILURE_WINDOW, now);
-        tracing::info!(%ip, "web login refused");
-        return Ok(Outcome::Refused);
+    let user = match login_gate::check(state, LoginPath::Web, address, login, password).await {
+        LoginCheck::Verified(user) => user,
+        LoginCheck::Refused => return Ok(Outcome::Refused),
+        LoginCheck::Limited { retry_after } => {
+            return Ok(Outcome::Limited {
+                retry_after_secs: accounts::retry_after_secs(retry_after),
+            })
+        }
+        LoginCheck::Busy => return Ok(Outcome::Busy),
+        LoginCheck::Failed => return Err(StatusCode::SERVICE_UNAVAILABLE.into_response()),
     };
-    state.limits.clear(&by_account);
     let secret = session::start(state, user.id)
         .await
         .map_err(|_| StatusCode::SERVICE_UNAVAILABLE.into_response())?;
-    tracing::info!(user = %user.username, user_id = user.id, "web login");
+    tracing::info!(user = %user.username, user_id = user.id, %address, "web login");
     Ok(Outcome::SignedIn(user, secret))
+}
+
+/// The status, banner text and `Retry-After` of a refused sign-in, for pages and the API.
+pub(super) fn refusal(t: Texts, outcome: &Outcome) -> (StatusCode, String, Option<u64>) {
+    match outcome {
+        Outcome::Limited { retry_after_secs } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            t.get("auth.login.limited")
+                .replace("{seconds}", &retry_after_secs.to_string()),
+            Some(*retry_after_secs),
+        ),
+        Outcome::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            t.get("common.busy").to_string(),
+            Some(1),
+        ),
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            t.get("auth.login.failed").to_string(),
+            None,
+        ),
+    }
+}
+
+/// Adds `Retry-After` when the refusal has one.
+pub(super) fn with_retry_after(mut response: Response, secs: Option<u64>) -> Response {
+    if let Some(secs) = secs {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, secs.into());
+    }
+    response
 }
 
 pub async fn submit(
@@ -150,14 +155,8 @@ pub async fn submit(
     }
     let t = texts(&headers);
     let password = SecretString::from(form.password);
-    match attempt(
-        &state,
-        &session::client_ip(&state, &peer, &headers),
-        form.login.trim(),
-        password,
-    )
-    .await
-    {
+    let address = crate::http::client_address(&state.config.trusted_proxies, &peer, &headers);
+    match attempt(&state, address, form.login.trim(), password).await {
         Err(response) => response,
         Ok(Outcome::SignedIn(_, secret)) => {
             let mut response = Redirect::to("/account").into_response();
@@ -168,17 +167,14 @@ pub async fn submit(
             response
         }
         Ok(outcome) => {
-            let text = match outcome {
-                Outcome::Throttled => t.get("common.tooMany"),
-                _ => t.get("auth.login.failed"),
-            };
+            let (status, text, retry_after) = refusal(t, &outcome);
             let page = LoginPage {
                 t,
                 csrf: expected,
                 login: form.login,
                 banner: Banner::error(text),
             };
-            render(&page, StatusCode::UNAUTHORIZED, vec![])
+            with_retry_after(render(&page, status, vec![]), retry_after)
         }
     }
 }
@@ -199,14 +195,8 @@ pub async fn api(
     if !session::same_origin(&state, &headers) {
         return cross_origin_refused();
     }
-    match attempt(
-        &state,
-        &session::client_ip(&state, &peer, &headers),
-        body.login.trim(),
-        body.password,
-    )
-    .await
-    {
+    let address = crate::http::client_address(&state.config.trusted_proxies, &peer, &headers);
+    match attempt(&state, address, body.login.trim(), body.password).await {
         Err(response) => response,
         Ok(Outcome::SignedIn(user, secret)) => {
             let mut response = Json(serde_json::json!({
@@ -219,8 +209,14 @@ pub async fn api(
             );
             response
         }
-        Ok(Outcome::Throttled) => json_error(StatusCode::TOO_MANY_REQUESTS, "Too many attempts"),
-        Ok(Outcome::Refused) => json_error(StatusCode::UNAUTHORIZED, "Invalid login or password"),
+        Ok(outcome) => {
+            let (status, text, retry_after) = refusal(texts(&headers), &outcome);
+            let body = match retry_after {
+                Some(secs) => serde_json::json!({ "error": text, "retry_after": secs }),
+                None => serde_json::json!({ "error": text }),
+            };
+            with_retry_after((status, Json(body)).into_response(), retry_after)
+        }
     }
 }
 

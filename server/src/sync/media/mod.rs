@@ -12,7 +12,7 @@ use std::sync::{Arc, PoisonError};
 
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -251,10 +251,7 @@ fn download(
 }
 
 fn conflict(reason: String) -> SyncError {
-    SyncError {
-        status: StatusCode::CONFLICT,
-        reason: reason.into(),
-    }
+    SyncError::conflict(reason)
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,135 @@
+//! The one door every password check passes through, for Anki's `/sync/hostKey`, web
+//! sign-in, `POST /api/login` and the account page's current-password check: the login
+//! limits first (before any hashing), then the hash on the bounded hashing pool, then one
+//! log line for a refusal. Callers only turn the [`LoginCheck`] into their own status.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+
+use crate::accounts::{self, Admission, HashingPoolError, LoginKind};
+use crate::state::AppState;
+use crate::store::User;
+
+/// Which password is checked, and so which hash and which counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginPath {
+    /// `/sync/hostKey`: the PBKDF2 hash.
+    Anki,
+    /// Web sign-in and `/api/login`: the Argon2id hash.
+    Web,
+    /// The account page's current password, for a user already signed in.
+    CurrentPassword,
+}
+
+impl LoginPath {
+    fn kind(self) -> LoginKind {
+        match self {
+            LoginPath::Anki | LoginPath::Web => LoginKind::Password,
+            LoginPath::CurrentPassword => LoginKind::CurrentPassword,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            LoginPath::Anki => "anki login",
+            LoginPath::Web => "web login",
+            LoginPath::CurrentPassword => "current-password check",
+        }
+    }
+}
+
+/// What a password check came to.
+#[derive(Debug)]
+pub enum LoginCheck {
+    Verified(User),
+    /// Wrong password, unknown or disabled account: the same answer after the same work.
+    Refused,
+    /// Over the login limit: nothing was checked; come back after this long.
+    Limited {
+        retry_after: Duration,
+    },
+    /// The hashing queue is full: nothing was checked or counted.
+    Busy,
+    /// The database or the hashing thread failed.
+    Failed,
+}
+
+/// Longest login name looked up (a username is at most 64 characters, an email 254).
+pub const MAX_LOGIN_LEN: usize = 320;
+
+/// Checks `password` for the account named `login` (as given), from `address`.
+pub async fn check(
+    state: &AppState,
+    path: LoginPath,
+    address: IpAddr,
+    login: &str,
+    password: SecretString,
+) -> LoginCheck {
+    use secrecy::ExposeSecret;
+    let ticket = match state
+        .login_limits
+        .admit(path.kind(), address, login, Instant::now())
+    {
+        Admission::Proceed { wait, ticket } => {
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            ticket
+        }
+        Admission::Refused { retry_after } => {
+            tracing::info!(login = ?shown(login), %address, retry_after_ms = retry_after.as_millis() as u64,
+                "{}: over the login limit", path.label());
+            return LoginCheck::Limited { retry_after };
+        }
+    };
+    // Over-long input is never hashed (SECURITY.md T10), but it counts as a failure.
+    if login.len() > MAX_LOGIN_LEN || accounts::exceeds_max_length(password.expose_secret()) {
+        ticket.failed();
+        tracing::info!(login = ?shown(login), %address, "{} refused: over the length limit", path.label());
+        return LoginCheck::Refused;
+    }
+    let store = std::sync::Arc::clone(&state.store);
+    let lookup = login.to_string();
+    let verified = state
+        .hashing
+        .run(move || match path {
+            LoginPath::Anki => accounts::verify_anki_login(&*store, &lookup, &password),
+            LoginPath::Web | LoginPath::CurrentPassword => {
+                accounts::verify_web_login(&*store, &lookup, &password)
+            }
+        })
+        .await;
+    match verified {
+        Ok(Ok(Some(user))) => {
+            ticket.succeeded();
+            LoginCheck::Verified(user)
+        }
+        Ok(Ok(None)) => {
+            ticket.failed();
+            tracing::info!(login = ?shown(login), %address, "{} refused", path.label());
+            LoginCheck::Refused
+        }
+        Err(HashingPoolError::Busy) => {
+            // Not checked, so not a failure of this login: the attempt is not counted.
+            ticket.unchecked();
+            tracing::warn!(%address, "{}: hashing queue full, shed", path.label());
+            LoginCheck::Busy
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "{}: user lookup failed", path.label());
+            LoginCheck::Failed
+        }
+        Err(HashingPoolError::Failed) => {
+            tracing::error!("{}: hashing task failed", path.label());
+            LoginCheck::Failed
+        }
+    }
+}
+
+/// The login name as given, for the log: at most 64 characters, and logged with `?` so
+/// control characters are escaped and cannot forge a log line.
+fn shown(login: &str) -> String {
+    login.chars().take(64).collect()
+}
