@@ -3,6 +3,7 @@
 
 mod control_socket;
 mod helpers;
+mod login_limits;
 mod smtp_sink;
 mod sync_full;
 mod sync_login;
