@@ -6,7 +6,10 @@ driven by the real Anki client. Prints each figure for both servers and their ra
     .venv/bin/python bench/run.py            # the full workload (20 000 notes, ...)
     .venv/bin/python bench/run.py --quick    # a small one, to check the harness works
 
-Figures: Anki login; no-op sync; full upload and full download of an N-note collection;
+Figures: Anki login; no-op sync; full upload and full download of a 20,000-note and of a
+5,000-note collection (500 and 200 notes with --quick): the big one is throughput, the
+small one shows a fixed cost per transfer, such as a reply stream that stalls (Nagle's
+algorithm against a delayed ACK: about 40 ms, on a transfer of a few tens of ms);
 normal sync pushing 1,000 changed notes from one device and pulling them into another;
 media sync of 200 files (5 MB); 8 and 32 users syncing at once, with the server's CPU time
 per session in that phase; peak RSS of each server after the run.
@@ -44,8 +47,12 @@ from anki.collection import Collection
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password-123"
+# The fixed users, by role; the concurrent phases take the users after them.
+MAIN_USER, MEDIA_USER, LOGIN_USER, SMALLER_FULL_USER = range(4)
+FIXED_USERS = 4
 MEDIA_NAMES = [f"media-{i:03}.bin" for i in range(200)]
 MEDIA_BYTES = 25_000
+SESSION_NOTES = 200  # the collection of each concurrent session
 
 
 def free_port() -> int:
@@ -161,6 +168,10 @@ class Profile:
         self.col.close()
 
 
+def collection_path(work: Path, notes: int) -> Path:
+    return work / f"collection-{notes}.anki2"
+
+
 def make_collection(path: Path, notes: int) -> None:
     col = Collection(str(path))
     model = col.models.by_name("Basic")
@@ -232,8 +243,8 @@ class Subject:
     takes one sample; `main` alternates the two servers sample by sample, so drift in the
     machine's speed (other tenants, thermal, caches) lands on both alike."""
 
-    def __init__(self, server: Server, work: Path, source: Path, media_files: dict[str, bytes],
-                 users: list[str], args):
+    def __init__(self, server: Server, work: Path, sources: dict[int, Path],
+                 media_files: dict[str, bytes], users: list[str], args):
         self.server = server
         self.root = work / f"profiles-{server.name}"
         self.root.mkdir()
@@ -241,13 +252,22 @@ class Subject:
         self.users = users
         self.args = args
         self.probe = Profile(self.root, server.endpoint)
-        self.a = Profile(self.root, server.endpoint, source)
-        self.a.login(users[0])
-        self.a.sync()
-        self.b = None  # the device that pulls normal syncs: the last full download
+        # Per collection size: the user that holds it, the device that uploads it, and the
+        # last device that downloaded it. The largest is the main collection, whose last
+        # download (`b`) pulls the normal syncs of `a`.
+        self.full_users = {args.notes: users[MAIN_USER],
+                           args.smaller_notes: users[SMALLER_FULL_USER]}
+        self.uploaders = {}
+        for notes, user in self.full_users.items():
+            device = Profile(self.root, server.endpoint, sources[notes])
+            device.login(user)
+            device.sync()
+            self.uploaders[notes] = device
+        self.downloaded: dict[int, Profile] = {}
+        self.a = self.uploaders[args.notes]
         self.nids = []
         self.m = Profile(self.root, server.endpoint)
-        self.m.login(users[1])
+        self.m.login(users[MEDIA_USER])
         self.media_rounds = 0
 
     def endpoint(self) -> str:
@@ -255,24 +275,30 @@ class Subject:
 
     def login(self) -> float:
         # A user of its own: every login mints a host key, and flashcard-flow keeps a bounded
-        # number per user, least recently used out first (the official server keeps one).
-        return timed(lambda: self.probe.login(self.users[2]))
+        # number per user, keys that never synced out first (the official server keeps one).
+        return timed(lambda: self.probe.login(self.users[LOGIN_USER]))
 
-    def full_upload(self) -> float:
-        return timed(lambda: self.a.full(upload=True))
+    @property
+    def b(self) -> Profile | None:
+        return self.downloaded.get(self.args.notes)
+
+    def full_upload(self, notes: int) -> float:
+        device = self.uploaders[notes]
+        return timed(lambda: device.full(upload=True))
 
     def noop_syncs(self, count: int) -> list[float]:
         self.a.sync()  # settles anything the previous figure left
         return [timed(self.a.sync) for _ in range(count)]
 
-    def full_download(self) -> float:
-        b = Profile(self.root, self.endpoint())
-        b.login(self.users[0])
-        b.sync()
-        took = timed(lambda: b.full(upload=False))
-        if self.b:
-            self.b.close()
-        self.b = b
+    def full_download(self, notes: int) -> float:
+        device = Profile(self.root, self.endpoint())
+        device.login(self.full_users[notes])
+        device.sync()
+        took = timed(lambda: device.full(upload=False))
+        previous = self.downloaded.get(notes)
+        if previous:
+            previous.close()
+        self.downloaded[notes] = device
         return took
 
     def push_and_pull(self, round_: int) -> tuple[float, float]:
@@ -299,7 +325,7 @@ class Subject:
     def media_down(self) -> float:
         """A fresh profile fetching the first round's 200 files."""
         fresh = Profile(self.root, self.endpoint())
-        fresh.login(self.users[1])
+        fresh.login(self.users[MEDIA_USER])
         took = timed(fresh.media)
         fresh.close()
         return took
@@ -336,9 +362,8 @@ class Subject:
         return peak_rss_kib(self.server.proc.pid) / 1024
 
     def close(self) -> None:
-        for p in (self.probe, self.a, self.b, self.m):
-            if p:
-                p.close()
+        for p in (self.probe, self.m, *self.uploaders.values(), *self.downloaded.values()):
+            p.close()
 
 
 def alternate(subjects: list[Subject], rounds: int, sample) -> dict[str, list]:
@@ -366,15 +391,18 @@ def measure(subjects: list[Subject], work: Path, args) -> dict[str, dict[str, fl
 
     print("  login", flush=True)
     record("login (ms, median)", alternate(subjects, args.repeat, lambda s, _: s.login()), 1000)
-    print("  full upload", flush=True)
-    record(f"full upload, {args.notes} notes (s, median)",
-           alternate(subjects, args.heavy_repeat, lambda s, _: s.full_upload()))
+    sizes = (args.notes, args.smaller_notes)
+    for notes in sizes:
+        print(f"  full upload, {notes} notes", flush=True)
+        record(f"full upload, {notes} notes (s, median)",
+               alternate(subjects, args.heavy_repeat, lambda s, _, n=notes: s.full_upload(n)))
     print("  no-op sync", flush=True)
     noops = alternate(subjects, args.noop_blocks, lambda s, _: s.noop_syncs(args.noop_block))
     record("no-op sync (ms, median)", {k: sum(v, []) for k, v in noops.items()}, 1000)
-    print("  full download", flush=True)
-    record(f"full download, {args.notes} notes (s, median)",
-           alternate(subjects, args.heavy_repeat, lambda s, _: s.full_download()))
+    for notes in sizes:
+        print(f"  full download, {notes} notes", flush=True)
+        record(f"full download, {notes} notes (s, median)",
+               alternate(subjects, args.heavy_repeat, lambda s, _, n=notes: s.full_download(n)))
     print("  normal sync", flush=True)
     rounds = alternate(subjects, args.heavy_repeat, lambda s, r: s.push_and_pull(r))
     record(f"normal sync push, {args.changed} notes (s, median)",
@@ -391,8 +419,8 @@ def measure(subjects: list[Subject], work: Path, args) -> dict[str, dict[str, fl
 
     # Many users syncing at once, each driven by its own client process (see the top). Every
     # repeat uses users that have not synced yet, so each session does the same work.
-    small = work / "small.anki2"
-    next_user = 3
+    small = collection_path(work, SESSION_NOTES)
+    next_user = FIXED_USERS
     for clients in (8, 32):
         print(f"  {clients} users at once", flush=True)
         firsts = list(range(next_user, next_user + clients * args.crowd_repeat, clients))
@@ -426,6 +454,7 @@ def main() -> int:
     parser.add_argument("--samples", action="store_true", help="print every sample too")
     args = parser.parse_args()
     args.notes = 500 if args.quick else 20_000
+    args.smaller_notes = SESSION_NOTES if args.quick else 5_000
     args.changed = 100 if args.quick else 1_000
     args.repeat = 3 if args.quick else 15
     args.heavy_repeat = 1 if args.quick else 11
@@ -436,12 +465,14 @@ def main() -> int:
         subprocess.run(["cargo", "build", "--release", "--bins"], cwd=ROOT, check=True)
 
     work = Path(tempfile.mkdtemp(prefix="ff-bench-"))
-    users = [f"bench{i}" for i in range(3 + (8 + 32) * args.crowd_repeat)]
-    print(f"preparing: a {args.notes}-note collection, {len(MEDIA_NAMES)} media files "
+    users = [f"bench{i}" for i in range(FIXED_USERS + (8 + 32) * args.crowd_repeat)]
+    print(f"preparing: {args.notes}- and {args.smaller_notes}-note collections, "
+          f"{len(MEDIA_NAMES)} media files "
           f"({len(MEDIA_NAMES) * MEDIA_BYTES // 1_000_000} MB)", flush=True)
-    source = work / "source.anki2"
-    make_collection(source, args.notes)
-    make_collection(work / "small.anki2", 200)
+    sources = {notes: collection_path(work, notes)
+               for notes in {args.notes, args.smaller_notes, SESSION_NOTES}}
+    for notes, path in sources.items():
+        make_collection(path, notes)
     media_files = {name: os.urandom(MEDIA_BYTES) for name in MEDIA_NAMES}
 
     servers: list[Server] = []
@@ -450,7 +481,7 @@ def main() -> int:
         # Both run for the whole benchmark; an idle server costs the other nothing.
         servers.append(start_official(work, users))
         servers.append(start_flashcard_flow(work, args.bin_dir, users))
-        subjects = [Subject(s, work, source, media_files, users, args) for s in servers]
+        subjects = [Subject(s, work, sources, media_files, users, args) for s in servers]
         print("measuring both servers, alternating sample by sample ...", flush=True)
         results = measure(subjects, work, args)
     finally:

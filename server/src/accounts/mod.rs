@@ -38,8 +38,8 @@ pub use reset_tokens::{
     issue_reset_token, reset_password_with_token, reset_token_is_valid, ResetError,
 };
 
-/// How many host keys (devices) one user keeps; a login past it drops the least recently
-/// used key.
+/// How many host keys (devices) one user keeps; a login past it drops a key that never
+/// synced, or failing that the least recently used one (`Store::insert_sync_key`).
 pub const DEFAULT_MAX_HOST_KEYS_PER_USER: u32 = 20;
 
 #[derive(Debug, thiserror::Error)]
@@ -250,7 +250,9 @@ pub struct MintedHostKey {
     pub evicted_digests: Vec<String>,
 }
 
-/// Mints and stores a host key for a verified user.
+/// Mints and stores a host key for a verified user. The key counts as not yet synced
+/// until its first `meta`, so past `max_per_user` the keys of logins that never synced are
+/// dropped before any key a device syncs with (the rule is on `Store::insert_sync_key`).
 pub fn mint_host_key(
     store: &dyn Store,
     user: &User,

@@ -178,6 +178,75 @@ fn host_keys_per_user_are_bounded_by_least_recent_use() {
         .is_some());
 }
 
+/// Stores a key as a login at `now` would mint it; returns its digest and the evicted.
+fn login_at(store: &dyn Store, user: &User, now: i64, max_per_user: u32) -> (String, Vec<String>) {
+    let digest = HostKey::mint().digest();
+    let key = NewSyncKey {
+        digest: digest.clone(),
+        user_id: user.id,
+        client_version: "test".into(),
+        legacy: false,
+        now,
+    };
+    let evicted = store
+        .insert_sync_key(&key, max_per_user)
+        .expect("insert key");
+    (digest, evicted)
+}
+
+#[test]
+fn a_burst_of_logins_within_a_minute_keeps_the_key_of_a_device_that_syncs_throughout() {
+    let (_dir, store) = fresh_store();
+    let alice = add_alice(&*store);
+    let t = 1_000_000;
+    let (device, _) = login_at(&*store, &alice, t, 20);
+    // The device's first sync is in the second of its login.
+    assert!(store.use_sync_key(&device, t).expect("use").is_some());
+    let mut burst = Vec::new();
+    for i in 1..=25 {
+        let (key, evicted) = login_at(&*store, &alice, t + i, 20);
+        assert!(!evicted.contains(&device), "login {i} evicted the device");
+        assert!(!evicted.contains(&key), "login {i} evicted its own key");
+        let synced = store.use_sync_key(&device, t + i).expect("use");
+        assert!(synced.is_some(), "the device's sync after login {i}");
+        burst.push(key);
+    }
+    let kept: Vec<String> = store
+        .user_sync_keys(alice.id)
+        .expect("keys")
+        .into_iter()
+        .map(|k| k.digest)
+        .collect();
+    assert_eq!(kept.len(), 20);
+    assert!(kept.contains(&device));
+    // The burst dropped its own oldest keys: its newest 19 remain.
+    assert!(burst[..6].iter().all(|k| !kept.contains(k)));
+    assert!(burst[6..].iter().all(|k| kept.contains(k)));
+}
+
+#[test]
+fn keys_that_never_synced_are_evicted_before_synced_keys_and_those_by_least_recent_use() {
+    let (_dir, store) = fresh_store();
+    let alice = add_alice(&*store);
+    let t = 1_000_000;
+    let (a, _) = login_at(&*store, &alice, t, 3);
+    let (b, _) = login_at(&*store, &alice, t + 1, 3);
+    store.use_sync_key(&a, t + 2).expect("use");
+    // On a clock behind the one that minted it, a first sync still counts as one.
+    store.use_sync_key(&b, t).expect("use");
+    let (unused, _) = login_at(&*store, &alice, t + 3, 3);
+    let (d, evicted) = login_at(&*store, &alice, t + 4, 3);
+    assert_eq!(
+        evicted,
+        vec![unused],
+        "the newer key that never synced goes first"
+    );
+    store.use_sync_key(&d, t + 5).expect("use");
+    let (_, evicted) = login_at(&*store, &alice, t + 6, 3);
+    assert_eq!(evicted, vec![b], "then the least recently used synced key");
+    assert!(store.use_sync_key(&a, t + 7).expect("use").is_some());
+}
+
 #[test]
 fn disabled_users_cannot_log_in_or_use_keys() {
     let (_dir, store) = fresh_store();

@@ -96,14 +96,21 @@ pub trait Store: Send + Sync + 'static {
         audit: &AuditEntry,
     ) -> Result<i64, StoreError>;
 
-    /// Stores a new host key; past `max_per_user` keys the least recently used ones are
-    /// deleted in the same transaction, and their digests returned so caches can drop them.
+    /// Stores a new host key; past `max_per_user` keys others are deleted in the same
+    /// transaction, and their digests returned so caches can drop them.
+    ///
+    /// The eviction rule: the new key is always kept; keys a login minted that have never
+    /// synced go first, oldest first; only then keys that have synced, least recently used
+    /// first (a use is recorded at a key's first sync, then at most once a minute). So a
+    /// burst of logins, however long, drops only its own unused keys and never the key of
+    /// a device that syncs, unless the user has `max_per_user` keys that all synced.
     fn insert_sync_key(
         &self,
         key: &NewSyncKey,
         max_per_user: u32,
     ) -> Result<Vec<String>, StoreError>;
-    /// Looks a key up by digest, for an enabled user only, and records its use.
+    /// Looks a key up by digest, for an enabled user only, and records its use: always
+    /// the first, then at most once a minute (best effort: a failed write does not fail it).
     fn use_sync_key(&self, digest: &str, now: i64) -> Result<Option<SyncKeyOwner>, StoreError>;
     /// Every key of every enabled user: fills the in-memory map at start.
     fn all_sync_keys(&self) -> Result<Vec<SyncKeyOwner>, StoreError>;

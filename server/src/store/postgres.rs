@@ -467,7 +467,10 @@ impl Store for PostgresStore {
         self.write(|tx| {
             insert_sync_key(tx, &key.to_row())?;
             let keys = tx
-                .query(&pg(sql::USER_KEYS_BY_RECENCY), &[&key.user_id, &key.digest])?
+                .query(
+                    &pg(sql::USER_KEYS_IN_KEEPING_ORDER),
+                    &[&key.user_id, &key.digest],
+                )?
                 .iter()
                 .map(|r| r.try_get::<_, String>(0))
                 .collect::<Result<Vec<_>, _>>()?;
@@ -481,12 +484,16 @@ impl Store for PostgresStore {
 
     fn use_sync_key(&self, digest: &str, now: i64) -> Result<Option<SyncKeyOwner>, StoreError> {
         let found = self.query_opt(sql::SYNC_KEY_USE, &[&digest], |r| {
-            Ok((owner_from_row(r)?, r.try_get::<_, i64>(5)?))
+            Ok((
+                owner_from_row(r)?,
+                r.try_get::<_, i64>(5)?,
+                r.try_get::<_, i64>(6)?,
+            ))
         })?;
-        let Some((owner, last_used_at)) = found else {
+        let Some((owner, created_at, last_used_at)) = found else {
             return Ok(None);
         };
-        if sql::key_use_is_stale(last_used_at, now) {
+        if sql::key_use_needs_recording(created_at, last_used_at, now) {
             // Recording the use is best effort: it must not fail a sync.
             if let Ok(mut conn) = self.conn() {
                 let _ = conn.execute(&pg(sql::TOUCH_SYNC_KEY), &[&digest, &now]);

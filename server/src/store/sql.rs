@@ -30,31 +30,44 @@ pub const SELECT_GENERATION: &str = "SELECT credential_generation FROM users WHE
 
 pub const INSERT_SYNC_KEY: &str = "INSERT INTO sync_keys (digest, user_id, created_at, \
      last_used_at, client_version, legacy) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-/// A user's keys, most recently used first (the new key first among equals).
-pub const USER_KEYS_BY_RECENCY: &str = "SELECT digest FROM sync_keys WHERE user_id = ?1 \
-     ORDER BY last_used_at DESC, created_at DESC, (digest = ?2) DESC";
+/// A user's keys in the order eviction keeps them, the first `max_host_keys_per_user`
+/// kept and the rest deleted: the new key (`?2`) first; then keys that have synced
+/// (`last_used_at >= created_at`), most recently used first; last, keys a login minted
+/// that never synced, newest first. So a burst of logins drops its own unused keys and
+/// never a device that syncs.
+pub const USER_KEYS_IN_KEEPING_ORDER: &str = "SELECT digest FROM sync_keys WHERE user_id = ?1 \
+     ORDER BY (digest = ?2) DESC, (last_used_at >= created_at) DESC, last_used_at DESC, \
+     created_at DESC";
 pub const DELETE_SYNC_KEY: &str = "DELETE FROM sync_keys WHERE digest = ?1";
-/// How stale a key's `last_used_at` may get before `meta` writes it: `meta` runs on every
-/// sync, and a write per sync would cost more than the lookup itself.
+/// How stale a key's recorded use may get before `meta` writes it again: `meta` runs on
+/// every sync, and a write per sync would cost more than the lookup itself. Eviction among
+/// keys that have synced is least recently used to within this.
 const KEY_USE_RECORDED_EVERY_SECONDS: i64 = 60;
 
-/// Whether a key's recorded use is old enough for `meta` to write it again.
-pub fn key_use_is_stale(last_used_at: i64, now: i64) -> bool {
-    last_used_at < now - KEY_USE_RECORDED_EVERY_SECONDS
+/// Whether `meta` writes a key's use now: always at the key's first sync (a minted key's
+/// `last_used_at` is below its `created_at` until then), so eviction can tell a device
+/// that synced from a login that never did; after that at most once a minute.
+pub fn key_use_needs_recording(created_at: i64, last_used_at: i64, now: i64) -> bool {
+    last_used_at < created_at || last_used_at < now - KEY_USE_RECORDED_EVERY_SECONDS
 }
 
-pub const TOUCH_SYNC_KEY: &str = "UPDATE sync_keys SET last_used_at = ?2 WHERE digest = ?1";
+/// Records a use at `?2`, never before the key's creation (a clock behind the one that
+/// minted it), so the first sync always marks the key as synced.
+pub const TOUCH_SYNC_KEY: &str = "UPDATE sync_keys SET last_used_at = \
+     CASE WHEN created_at > ?2 THEN created_at ELSE ?2 END WHERE digest = ?1";
 
 /// Live keys with their owners: the five columns `owner_from_row` reads, then the key's
-/// `last_used_at`. A macro, so the single-key form below is built at compile time.
+/// `created_at` and `last_used_at`. A macro, so the single-key form below is built at
+/// compile time.
 macro_rules! owner_select {
     () => {
         "SELECT k.digest, u.id, u.username, u.credential_generation, u.created_at, \
-         k.last_used_at FROM sync_keys k JOIN users u ON u.id = k.user_id WHERE u.disabled = 0"
+         k.created_at, k.last_used_at FROM sync_keys k JOIN users u ON u.id = k.user_id \
+         WHERE u.disabled = 0"
     };
 }
 pub const OWNER_SELECT: &str = owner_select!();
-/// One key's owner, and when the key was last used (column 5).
+/// One key's owner, and when the key was created (column 5) and last used (column 6).
 pub const SYNC_KEY_USE: &str = concat!(owner_select!(), " AND k.digest = ?1");
 
 pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (id, at, actor, action, user_id, detail) \

@@ -422,7 +422,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<String>, StoreError> {
         self.write(|tx| {
             insert_sync_key(tx, &key.to_row())?;
-            let mut stmt = tx.prepare(sql::USER_KEYS_BY_RECENCY)?;
+            let mut stmt = tx.prepare(sql::USER_KEYS_IN_KEEPING_ORDER)?;
             let keys = stmt
                 .query_map(params![key.user_id, key.digest], |r| r.get::<_, String>(0))?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -438,12 +438,14 @@ impl Store for SqliteStore {
         let conn = self.conn()?;
         let found = conn
             .prepare_cached(sql::SYNC_KEY_USE)?
-            .query_row([digest], |r| Ok((owner_from_row(r)?, r.get::<_, i64>(5)?)))
+            .query_row([digest], |r| {
+                Ok((owner_from_row(r)?, r.get::<_, i64>(5)?, r.get::<_, i64>(6)?))
+            })
             .optional()?;
-        let Some((owner, last_used_at)) = found else {
+        let Some((owner, created_at, last_used_at)) = found else {
             return Ok(None);
         };
-        if sql::key_use_is_stale(last_used_at, now) {
+        if sql::key_use_needs_recording(created_at, last_used_at, now) {
             // Recording the use is best effort: a busy database must not fail a sync.
             let _ = conn.execute(sql::TOUCH_SYNC_KEY, params![digest, now]);
         }

@@ -75,12 +75,21 @@ pub struct NewSyncKey {
 }
 
 impl NewSyncKey {
+    /// The row as stored. A key a login mints has not synced yet, and its row says so with
+    /// a `last_used_at` one second before `created_at`, which eviction reads (see
+    /// [`Store::insert_sync_key`](super::Store::insert_sync_key)) and the key's first sync
+    /// overwrites. An imported legacy key is one its device already syncs with, so it
+    /// starts as used at the import.
     pub fn to_row(&self) -> SyncKeyRow {
         SyncKeyRow {
             digest: self.digest.clone(),
             user_id: self.user_id,
             created_at: self.now,
-            last_used_at: self.now,
+            last_used_at: if self.legacy {
+                self.now
+            } else {
+                self.now.saturating_sub(1)
+            },
             client_version: self.client_version.clone(),
             legacy: self.legacy,
         }
