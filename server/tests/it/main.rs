@@ -3,6 +3,7 @@
 
 mod control_socket;
 mod helpers;
+mod leftovers;
 mod smtp_sink;
 mod sync_full;
 mod sync_login;
