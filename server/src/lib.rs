@@ -112,6 +112,19 @@ impl Server {
             &config.control_socket,
             config.control_socket_group.as_deref(),
         )?;
+        // Nothing is served yet, so no upload can be writing what the sweep matches. (Two
+        // servers on one data dir are not supported; sharing the control socket too, the
+        // second fails to bind it above, before it sweeps.)
+        let data_dir = config.data_dir.clone();
+        let removed =
+            tokio::task::spawn_blocking(move || sync::leftovers::sweep_all_users(&data_dir))
+                .await?;
+        if removed > 0 {
+            tracing::info!(
+                removed,
+                "removed leftovers of uploads interrupted by a crash"
+            );
+        }
         let state = Arc::new(AppState::new(config, store));
         state.host_keys.fill(keys);
         Ok(Server {

@@ -146,7 +146,7 @@ fn remove_if_present(path: &Path) -> io::Result<()> {
 /// rename does not wait while the file system releases its blocks (about 13 ms for a
 /// 9 MB collection on ext4). The caller deletes it once the client has its answer. Its
 /// name starts with [`LEFTOVER_PREFIX`], so a crash before that leaves nothing that the
-/// next upload does not clear.
+/// next start or upload does not clear (see [`super::leftovers`]).
 pub fn replace(collection: &Path, verified: &Path) -> io::Result<Option<PathBuf>> {
     let mut retired = None;
     if collection.exists() {
@@ -172,6 +172,24 @@ pub fn replace(collection: &Path, verified: &Path) -> io::Result<Option<PathBuf>
 /// Names of files a full upload leaves beside the collection only while it runs (or after
 /// a crash): the incoming file and the replaced one.
 pub const LEFTOVER_PREFIX: &str = "upload-";
+
+/// The files SQLite keeps beside a database while it is open: checking the incoming file
+/// opens it, so a crash during the check leaves these too.
+const SQLITE_SIDE_FILES: [&str; 3] = ["-wal", "-shm", "-journal"];
+
+/// Whether a file name beside the collection is scratch of a full upload (what
+/// [`leftover_path`] makes, or an SQLite side file of it), never the collection itself
+/// or its own `-wal` and `-shm`.
+pub fn is_upload_leftover(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(LEFTOVER_PREFIX) else {
+        return false;
+    };
+    let rest = SQLITE_SIDE_FILES
+        .iter()
+        .find_map(|suffix| rest.strip_suffix(suffix))
+        .unwrap_or(rest);
+    rest.ends_with(".tmp")
+}
 
 /// A fresh name beside `collection` for an upload's temporary file of the given kind.
 pub fn leftover_path(collection: &Path, kind: &str) -> PathBuf {

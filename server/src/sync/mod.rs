@@ -10,6 +10,7 @@ mod download;
 mod error;
 mod host_key_cache;
 mod kept_per_user;
+pub mod leftovers;
 mod login;
 pub mod media;
 mod meta;

@@ -20,6 +20,7 @@ use crate::state::AppState;
 use super::auth::authenticate;
 use super::collection_file::{self, UploadRejected};
 use super::error::{OrStatus, SyncError};
+use super::leftovers;
 use super::transport::{bytes_response, parse_sync_header};
 
 /// The official server's exact texts; the client shows them to the user.
@@ -35,7 +36,7 @@ pub async fn upload(
 ) -> Result<Response, SyncError> {
     let header = parse_sync_header(headers)?;
     let owner = authenticate(state, &header.host_key).await?;
-    let _serialised = state.user_locks.lock(owner.user_id).await;
+    let serialised = state.user_locks.lock(owner.user_id).await;
     // Like the official server, any of these silently aborts a normal sync in progress.
     state.normal_syncs.abort(owner.user_id).await;
 
@@ -48,17 +49,20 @@ pub async fn upload(
     // it arrives: no compressed copy on disk, and no thread hand-off per chunk.
     let (chunks, queued) = mpsc::channel(RECEIVE_QUEUE_CHUNKS);
     let candidate = collection_path.clone();
+    // The user's lock moves into each blocking task and comes back out of it: a request
+    // dropped early (the client hung up) leaves the task running, and the task must keep
+    // holding the lock, or the next request's leftover sweep could remove its files.
     let decompressing = tokio::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&dir)?;
-        remove_leftover_uploads(&dir);
-        collection_file::write_decompressed(ChunkReader::new(queued), &candidate, limit)
+        let written = swept_and_written(&dir, ChunkReader::new(queued), &candidate, limit);
+        (serialised, written)
     });
     let received = receive(body, chunks, limit).await;
-    let decompressed = decompressing.await.or_internal("upload task failed")?;
+    let (serialised, decompressed) = decompressing.await.or_internal("upload task failed")?;
     let verdict = received.and(decompressed);
     let blocking_state = Arc::clone(state);
     let user_id = owner.user_id;
     let outcome = tokio::task::spawn_blocking(move || {
+        let _serialised = serialised;
         let stored = verdict.and_then(|written| {
             synced_and_valid(written, &collection_path)?;
             // The kept connection must not outlive the file it has open.
@@ -76,6 +80,8 @@ pub async fn upload(
         Ok(retired) => {
             if let Some(old) = retired {
                 // Freeing the old file's blocks takes a while; the client need not wait.
+                // This runs outside the user's lock; a sweep racing it is harmless (see
+                // `leftovers`).
                 tokio::task::spawn_blocking(move || std::fs::remove_file(old));
             }
             tracing::info!(user = %owner.username, "full upload stored");
@@ -92,6 +98,19 @@ pub async fn upload(
         Err(UploadRejected::Io(e)) => return Err(SyncError::internal(format!("upload: {e}"))),
     };
     bytes_response(reply.as_bytes().to_vec())
+}
+
+/// Clears what earlier, interrupted uploads left (the caller holds the user's lock), then
+/// decompresses the body into `candidate`.
+fn swept_and_written(
+    dir: &Path,
+    compressed: ChunkReader,
+    candidate: &Path,
+    limit: u64,
+) -> Result<File, UploadRejected> {
+    std::fs::create_dir_all(dir)?;
+    leftovers::sweep_user(dir);
+    collection_file::write_decompressed(compressed, candidate, limit)
 }
 
 /// Makes the written upload durable and runs the integrity and schema checks at the same
@@ -173,19 +192,5 @@ impl Read for ChunkReader {
         buf[..n].copy_from_slice(&self.current[..n]);
         self.current.advance(n);
         Ok(n)
-    }
-}
-
-/// Temp files of an upload cut short by a crash; safe to delete under the user's lock.
-fn remove_leftover_uploads(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(collection_file::LEFTOVER_PREFIX) && name.ends_with(".tmp") {
-            let _ = std::fs::remove_file(entry.path());
-        }
     }
 }

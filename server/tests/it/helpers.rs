@@ -31,6 +31,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(dir.path());
     adjust(&mut config);
+    start(config, dir).await
+}
+
+/// Binds a server with `config`, whose data lives in `dir`, and spawns it.
+async fn start(config: Config, dir: tempfile::TempDir) -> TestApp {
     let server = Server::bind(config).await.expect("server binds");
     let addr = server.local_addr().expect("addr");
     let state = server.state();
@@ -144,7 +149,20 @@ impl TestApp {
         .await
     }
 
+    /// Stops the server and starts a new one on the same data directory and database, as
+    /// a restart (or a start after a crash) does.
+    pub async fn restart(mut self) -> TestApp {
+        self.stop_server().await;
+        let config = self.state.config.clone();
+        let TestApp { dir, .. } = self;
+        start(config, dir).await
+    }
+
     pub async fn shutdown(mut self) {
+        self.stop_server().await;
+    }
+
+    async fn stop_server(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

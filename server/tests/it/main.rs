@@ -3,6 +3,7 @@
 
 mod control_socket;
 mod helpers;
+mod leftovers;
 mod login_limits;
 mod smtp_sink;
 mod sync_full;

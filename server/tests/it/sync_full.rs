@@ -12,7 +12,7 @@ use crate::helpers::{spawn_app, spawn_app_with, sync_header, zstd_json, TestApp}
 
 /// A minimal schema-18-shaped collection: what the server itself reads (`col`, `cards`).
 /// Real collections from the real client are exercised by the Python acceptance suite.
-fn collection_bytes(dir: &Path, modified: i64, cards: usize, ver: i64) -> Vec<u8> {
+pub fn collection_bytes(dir: &Path, modified: i64, cards: usize, ver: i64) -> Vec<u8> {
     let path = dir.join(format!("made-{modified}-{ver}.anki2"));
     // Opened the way the server opens collections: with Anki's `unicase` collation, which
     // the table below uses as Anki's own `tags` table does.
@@ -58,7 +58,7 @@ async fn upload_raw(app: &TestApp, key: &str, body: Vec<u8>) -> (u16, String) {
     (status, text)
 }
 
-async fn upload(app: &TestApp, key: &str, collection: &[u8]) -> (u16, String) {
+pub async fn upload(app: &TestApp, key: &str, collection: &[u8]) -> (u16, String) {
     upload_raw(app, key, zstd::bulk::compress(collection, 3).expect("zstd")).await
 }
 
@@ -126,7 +126,7 @@ async fn assert_refused_and_intact(
     let leftovers: Vec<_> = std::fs::read_dir(stored(app, id).parent().expect("dir"))
         .expect("list")
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .filter(|e| collection_file::is_upload_leftover(&e.file_name().to_string_lossy()))
         .collect();
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
 }

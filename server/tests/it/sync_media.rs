@@ -10,7 +10,7 @@ use zip::{ZipArchive, ZipWriter};
 
 use crate::helpers::{spawn_app, sync_header, SyncReply, TestApp};
 
-fn upload_zip(meta: Value, files: &[(&str, &[u8])]) -> Vec<u8> {
+pub fn upload_zip(meta: Value, files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     for (name, data) in files {
         zip.start_file(*name, SimpleFileOptions::default())
@@ -23,7 +23,7 @@ fn upload_zip(meta: Value, files: &[(&str, &[u8])]) -> Vec<u8> {
     zip.finish().expect("finish").into_inner()
 }
 
-async fn media(app: &TestApp, key: &str, method: &str, body: Vec<u8>) -> SyncReply {
+pub async fn media(app: &TestApp, key: &str, method: &str, body: Vec<u8>) -> SyncReply {
     app.post_raw(
         &format!("/msync/{method}"),
         Some(sync_header(key)),

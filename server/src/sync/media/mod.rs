@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
+use tokio::sync::OwnedMutexGuard;
 
 use crate::state::AppState;
 use crate::store::SyncKeyOwner;
@@ -24,6 +25,7 @@ use crate::store::SyncKeyOwner;
 use super::auth::authenticate;
 use super::collection_file::user_dir;
 use super::error::{OrStatus, SyncError};
+use super::leftovers;
 use super::transport::{bytes_response, json_response, BodyLimits, SyncRequest, SMALL_BODY};
 
 pub use db::MediaDb;
@@ -43,6 +45,11 @@ fn media_folder(data_dir: &Path, user_id: i64) -> PathBuf {
     user_dir(data_dir, user_id).join("media")
 }
 
+/// The folder in a user's directory where an upload writes each file before renaming it
+/// into `media/`. Everything in it is scratch: a file there after a crash is one that was
+/// never placed, and the client still has it (its usn was never committed).
+pub const SCRATCH_FOLDER: &str = "media-incoming";
+
 /// `POST /msync/{method}`.
 pub async fn media_method(
     State(state): State<Arc<AppState>>,
@@ -58,7 +65,7 @@ pub async fn media_method(
     let result = async {
         let request = SyncRequest::read(&headers, body, limits).await?;
         let owner = authenticate(&state, &request.header.host_key).await?;
-        let _serialised = state.user_locks.lock(owner.user_id).await;
+        let serialised = state.user_locks.lock(owner.user_id).await;
         let data_dir = state.config.data_dir.clone();
         let host_key = request.header.host_key.clone();
         let user_id = owner.user_id;
@@ -68,28 +75,34 @@ pub async fn media_method(
         }
         match method.as_str() {
             "begin" => {
-                blocking(&state, user_id, move |db| {
+                blocking(&state, serialised, user_id, move |db| {
                     begin(db, &request.json()?, host_key)
                 })
                 .await
             }
             "mediaChanges" => {
-                blocking(&state, user_id, move |db| changes(db, &request.json()?)).await
+                blocking(&state, serialised, user_id, move |db| {
+                    changes(db, &request.json()?)
+                })
+                .await
             }
             "uploadChanges" => {
-                blocking(&state, user_id, move |db| {
+                blocking(&state, serialised, user_id, move |db| {
                     upload(db, &data_dir, &owner, &request.body)
                 })
                 .await
             }
             "downloadFiles" => {
-                blocking(&state, user_id, move |db| {
+                blocking(&state, serialised, user_id, move |db| {
                     download(db, &data_dir, &owner, &request.json()?)
                 })
                 .await
             }
             "mediaSanity" => {
-                blocking(&state, user_id, move |db| sanity(db, &request.json()?)).await
+                blocking(&state, serialised, user_id, move |db| {
+                    sanity(db, &request.json()?)
+                })
+                .await
             }
             _ => Err(SyncError::bad_request(format!(
                 "Invalid URL: unknown media method {method:?}"
@@ -102,12 +115,23 @@ pub async fn media_method(
 
 /// Runs a media operation on the blocking pool with the user's media database, opened
 /// there too when it is not kept open already, since opening touches the disk.
-async fn blocking<F>(state: &Arc<AppState>, user_id: i64, work: F) -> Result<Response, SyncError>
+///
+/// The user's lock moves into the task and is released when the work ends, not when the
+/// request does: a request dropped early (the client hung up) leaves its blocking task
+/// running, and that task must still keep the user's other requests, and their leftover
+/// sweeps, out.
+async fn blocking<F>(
+    state: &Arc<AppState>,
+    serialised: OwnedMutexGuard<()>,
+    user_id: i64,
+    work: F,
+) -> Result<Response, SyncError>
 where
     F: FnOnce(&mut MediaDb) -> Result<Response, SyncError> + Send + 'static,
 {
     let state = Arc::clone(state);
     tokio::task::spawn_blocking(move || {
+        let _serialised = serialised;
         let db = state
             .media_dbs
             .get(user_id, &media_db_path(&state.config.data_dir, user_id))
@@ -166,7 +190,10 @@ fn upload(
 ) -> Result<Response, SyncError> {
     let changes = archive::read_upload(zip).map_err(|e| SyncError::bad_request(e.to_string()))?;
     let folder = media_folder(data_dir, owner.user_id);
-    let scratch = user_dir(data_dir, owner.user_id).join("media-incoming");
+    let dir = user_dir(data_dir, owner.user_id);
+    let scratch = dir.join(SCRATCH_FOLDER);
+    // Under the user's lock (held by `blocking`), so nothing else is writing scratch now.
+    leftovers::sweep_user(&dir);
     std::fs::create_dir_all(&folder).or_internal("cannot create media folder")?;
     std::fs::create_dir_all(&scratch).or_internal("cannot create media scratch folder")?;
     let mut batch = db.changes().or_internal("media transaction")?;
