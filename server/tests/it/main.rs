@@ -9,4 +9,5 @@ mod smtp_sink;
 mod sync_full;
 mod sync_login;
 mod sync_media;
+mod tcp_options;
 mod web_reset;
