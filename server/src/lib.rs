@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod clock;
+pub mod collection;
 pub mod config;
 pub mod control;
 pub mod health;

@@ -4,9 +4,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::accounts::HashingLimiter;
+use crate::collection::{MetaCache, UserLocks};
 use crate::config::Config;
 use crate::store::{Store, StoreError};
-use crate::sync::{HostKeyCache, MetaCache, UserLocks};
+use crate::sync::HostKeyCache;
 
 pub struct AppState {
     pub config: Config,
@@ -18,7 +19,7 @@ pub struct AppState {
     /// Each user's media database, kept open between requests.
     pub media_dbs: crate::sync::media::OpenMediaDbs,
     /// Each user's collection connection, kept open between normal syncs.
-    pub collections: crate::sync::OpenCollections,
+    pub collections: crate::collection::OpenCollections,
     pub hashing: HashingLimiter,
     /// The one login-limit policy of every password check (see [`crate::login_gate`]).
     pub login_limits: crate::accounts::LoginLimits,

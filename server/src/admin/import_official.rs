@@ -14,7 +14,7 @@ use r2d2_sqlite::rusqlite::OpenFlags;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::accounts::{self, ImportedAccount, ImportedPassword};
-use crate::sync::collection_file;
+use crate::collection::file as collection_file;
 
 use super::{AdminError, AdminSession};
 

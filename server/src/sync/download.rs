@@ -10,9 +10,9 @@ use axum::response::Response;
 use crate::state::AppState;
 
 use super::auth::authenticate;
-use super::collection_file;
 use super::error::{OrStatus, SyncError};
 use super::transport::{bytes_response, SyncRequest, SMALL_BODY};
+use crate::collection::file as collection_file;
 
 pub async fn download(
     state: &Arc<AppState>,

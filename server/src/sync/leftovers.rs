@@ -20,8 +20,8 @@
 use std::io;
 use std::path::Path;
 
-use super::collection_file::{self, is_upload_leftover};
 use super::media::SCRATCH_FOLDER;
+use crate::collection::file::{self as collection_file, is_upload_leftover};
 
 /// Removes what interrupted uploads left in one user's directory; returns how many files
 /// it removed. The caller holds the user's lock (or no request can run yet). A file that

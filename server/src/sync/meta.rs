@@ -12,12 +12,12 @@ use crate::clock;
 use crate::state::AppState;
 
 use super::auth::authenticate_fresh;
-use super::collection_file::{collection_path, read_meta, CollectionMeta};
 use super::error::{OrStatus, SyncError};
-use super::meta_cache::UserFilesMeta;
 use super::transport::{
     json_response, SyncRequest, MAX_SYNC_VERSION, MIN_SYNC_VERSION, SMALL_BODY,
 };
+use crate::collection::file::{collection_path, read_meta, CollectionMeta};
+use crate::collection::UserFilesMeta;
 
 #[derive(Deserialize)]
 struct MetaRequest {

@@ -4,22 +4,17 @@
 //! status codes.
 
 mod auth;
-pub mod collection_file;
 mod compressed_stream;
 mod download;
 mod error;
 mod host_key_cache;
-mod kept_per_user;
 pub mod leftovers;
 mod login;
 pub mod media;
 mod meta;
-mod meta_cache;
 pub mod normal;
-mod open_collections;
 mod transport;
 mod upload;
-mod user_locks;
 
 use std::sync::Arc;
 
@@ -32,11 +27,8 @@ use crate::state::AppState;
 
 pub use error::{OrStatus, SyncError};
 pub use host_key_cache::HostKeyCache;
-pub use meta_cache::MetaCache;
-pub use open_collections::OpenCollections;
 pub use transport::{decompress_one_frame, SyncHeader, ORIGINAL_SIZE_HEADER, SYNC_HEADER};
 pub use upload::{UPLOAD_CORRUPT, UPLOAD_OK, UPLOAD_TOO_LARGE};
-pub use user_locks::UserLocks;
 
 /// `POST /sync/{method}`: dispatches on the method name.
 pub async fn collection_method(

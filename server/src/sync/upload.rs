@@ -18,10 +18,10 @@ use tokio::sync::mpsc;
 use crate::state::AppState;
 
 use super::auth::authenticate;
-use super::collection_file::{self, UploadRejected};
 use super::error::{OrStatus, SyncError};
 use super::leftovers;
 use super::transport::{bytes_response, parse_sync_header};
+use crate::collection::file::{self as collection_file, UploadRejected};
 
 /// The official server's exact texts; the client shows them to the user.
 pub const UPLOAD_OK: &str = "OK";

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use flashcard_flow_server::sync::collection_file;
+use flashcard_flow_server::collection::file as collection_file;
 use serde_json::json;
 
 use crate::helpers::{spawn_app, TestApp};

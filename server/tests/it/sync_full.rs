@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use flashcard_flow_server::sync::{collection_file, UPLOAD_CORRUPT, UPLOAD_OK, UPLOAD_TOO_LARGE};
+use flashcard_flow_server::collection::file as collection_file;
+use flashcard_flow_server::sync::{UPLOAD_CORRUPT, UPLOAD_OK, UPLOAD_TOO_LARGE};
 use r2d2_sqlite::rusqlite::{Connection, OpenFlags};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;

@@ -23,10 +23,10 @@ use crate::state::AppState;
 use crate::store::SyncKeyOwner;
 
 use super::auth::authenticate;
-use super::collection_file::user_dir;
 use super::error::{OrStatus, SyncError};
 use super::leftovers;
 use super::transport::{bytes_response, json_response, BodyLimits, SyncRequest, SMALL_BODY};
+use crate::collection::file::user_dir;
 
 pub use db::MediaDb;
 pub use open_dbs::OpenMediaDbs;

@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use super::super::kept_per_user::KeptPerUser;
 use super::db::MediaDb;
+use crate::collection::KeptPerUser;
 
 const MAX_OPEN: usize = 256;
 

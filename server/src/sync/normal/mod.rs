@@ -22,10 +22,10 @@ use serde_json::Value;
 use crate::state::AppState;
 
 use super::auth::authenticate;
-use super::collection_file;
 use super::error::{OrStatus, SyncError};
-use super::open_collections::CollectionConnection;
 use super::transport::{bytes_response, json_response, BodyLimits, SyncRequest};
+use crate::collection::file as collection_file;
+use crate::collection::CollectionConnection;
 use session::{comparable_client_counts, ActiveSync, StartRequest};
 
 pub use note_fields::{field_checksum, strip_html_preserving_media_filenames};

@@ -12,7 +12,7 @@ use crate::clock;
 use crate::schema_bridge::sort_field_index;
 
 use super::super::error::{OrStatus, SyncError};
-use super::super::open_collections::CollectionConnection;
+use crate::collection::CollectionConnection;
 
 pub type OpResult<T> = Result<T, SyncError>;
 

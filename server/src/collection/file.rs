@@ -146,7 +146,7 @@ fn remove_if_present(path: &Path) -> io::Result<()> {
 /// rename does not wait while the file system releases its blocks (about 13 ms for a
 /// 9 MB collection on ext4). The caller deletes it once the client has its answer. Its
 /// name starts with [`LEFTOVER_PREFIX`], so a crash before that leaves nothing that the
-/// next start or upload does not clear (see [`super::leftovers`]).
+/// next start or upload does not clear (see `crate::sync::leftovers`).
 pub fn replace(collection: &Path, verified: &Path) -> io::Result<Option<PathBuf>> {
     let mut retired = None;
     if collection.exists() {

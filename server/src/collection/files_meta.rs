@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use super::collection_file::CollectionMeta;
+use super::file::CollectionMeta;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UserFilesMeta {

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use r2d2_sqlite::rusqlite::{Connection, OpenFlags};
 
-use super::collection_file;
+use super::file as collection_file;
 use super::kept_per_user::KeptPerUser;
 
 /// Connections kept at most; past it an arbitrary one is closed. Each holds up to
