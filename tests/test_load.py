@@ -4,9 +4,13 @@ and every user ends with exactly their last password."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import NO_CHANGES, adminctl, add_user, expect_auth_error
+from conftest import (NO_CHANGES, adminctl, add_user, current_database, expect_auth_error,
+                      query)
 
 RESET_USERS = [f"reset{i}" for i in range(20)]
 LOGIN_USERS = [f"steady{i}" for i in range(5)]
@@ -49,9 +53,29 @@ def test_twenty_resets_during_fifty_parallel_anki_logins(server, anki):
     log = server.log().lower()
     assert "database is locked" not in log and "busy" not in log
 
+    # Every user ends with exactly their last password: in the database for all twenty
+    # (both hashes), and through the real client for a few (forty wrong logins in a row
+    # from one address would be slowed by the login limits, as they should be).
     for user in RESET_USERS:
+        pbkdf2 = query(current_database(server.data_dir),
+                       f"SELECT pbkdf2_hash FROM users WHERE username = '{user}'")[0][0]
+        assert pbkdf2_matches(pbkdf2, last(user)), user
+        for stale in (original(user), first(user)):
+            assert not pbkdf2_matches(pbkdf2, stale), user
+    for user in RESET_USERS[:3]:
         for stale in (original(user), first(user)):
             expect_auth_error(lambda: anki(server.endpoint).login(user, stale))
+    for user in RESET_USERS:
         fresh = anki(server.endpoint)
         fresh.login(user, last(user))
         assert fresh.sync() == NO_CHANGES
+
+
+def pbkdf2_matches(phc: str, password: str) -> bool:
+    """Checks a `$pbkdf2-sha256$i=N,l=32$salt$hash` PHC string as the official server does."""
+    _, algorithm, params, salt, digest = phc.split("$")
+    assert algorithm == "pbkdf2-sha256", phc
+    rounds = int(dict(p.split("=") for p in params.split(","))["i"])
+    unpad = lambda s: base64.b64decode(s + "=" * (-len(s) % 4))
+    typed = unicodedata.normalize("NFKC", password).encode()
+    return hashlib.pbkdf2_hmac("sha256", typed, unpad(salt), rounds) == unpad(digest)

@@ -10,6 +10,7 @@ another user's real Anki client keeps syncing.
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 import time
@@ -64,7 +65,10 @@ class RssSampler(threading.Thread):
 
     def run(self) -> None:
         while not self.done.is_set():
-            self.peak = max(self.peak, rss_bytes(self.pid))
+            try:
+                self.peak = max(self.peak, rss_bytes(self.pid))
+            except FileNotFoundError:  # the server is gone; the test says why
+                return
             time.sleep(0.02)
 
 
@@ -88,11 +92,16 @@ def test_a_login_flood_is_limited_keeps_memory_bounded_and_other_users_sync(work
         # 1. One address, one account: 499 wrong and the right one, all at once.
         attempts = [("alice", "wrong password %d" % i) for i in range(499)]
         attempts.insert(250, ("alice", "alice-password-1"))
+        started = time.monotonic()
         one = list(pool.map(lambda a: api_login(srv.endpoint, a[0], a[1], "203.0.113.7"),
                             attempts))
+        took = time.monotonic() - started
         statuses = [s for s, _, _ in one]
         checked = statuses.count(401) + statuses.count(200)
-        assert checked <= 10, f"{checked} checked: the burst was not limited like a serial run"
+        # A serial guesser gets 5 free tries, then turns 0.25, 0.75, 1.75 and 3.75 s in,
+        # then one every 4 s: the burst may have no more checks than that in its time.
+        serial = 9 + math.ceil(max(0.0, took - 3.75) / 4)
+        assert checked <= serial, f"{checked} checked in {took:.1f} s, a serial run {serial}"
         assert statuses.count(429) == 500 - checked
         for status, headers, body in one:
             if status == 429:
@@ -126,7 +135,8 @@ def test_a_login_flood_is_limited_keeps_memory_bounded_and_other_users_sync(work
 
         bound = idle + threads * ARGON2_MIB * MIB + CONSTANT_MIB * MIB
         print(f"rss idle {idle / MIB:.1f} MiB, peak {sampler.peak / MIB:.1f} MiB, "
-              f"bound {bound / MIB:.1f} MiB, checked {checked} of 500 at one account, "
+              f"bound {bound / MIB:.1f} MiB, checked {checked} of 500 at one account in "
+              f"{took:.1f} s, "
               f"shed {statuses.count(503)} of 500 stuffing")
         assert sampler.peak <= bound, f"peak {sampler.peak / MIB:.1f} MiB > {bound / MIB:.1f}"
 

@@ -68,17 +68,9 @@ pub async fn check(
     password: SecretString,
 ) -> LoginCheck {
     use secrecy::ExposeSecret;
-    let ticket = match state
-        .login_limits
-        .admit(path.kind(), address, login, Instant::now())
-    {
-        Admission::Proceed { wait, ticket } => {
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
-            ticket
-        }
-        Admission::Refused { retry_after } => {
+    let ticket = match admit(state, path, address, login).await {
+        Ok(ticket) => ticket,
+        Err(retry_after) => {
             tracing::info!(login = ?shown(login), %address, retry_after_ms = retry_after.as_millis() as u64,
                 "{}: over the login limit", path.label());
             return LoginCheck::Limited { retry_after };
@@ -124,6 +116,35 @@ pub async fn check(
         Err(HashingPoolError::Failed) => {
             tracing::error!("{}: hashing task failed", path.label());
             LoginCheck::Failed
+        }
+    }
+}
+
+/// Admits an attempt, waiting for its turn. An attempt queued past the longest wait is
+/// asked once more after that wait: if the attempts ahead of it were someone's own devices
+/// signing in together, they have succeeded by then and this one goes ahead; if they were
+/// guesses, it is refused with the wait that is left.
+async fn admit(
+    state: &AppState,
+    path: LoginPath,
+    address: IpAddr,
+    login: &str,
+) -> Result<accounts::LoginTicket, Duration> {
+    let limits = &state.login_limits;
+    let mut asked_again = false;
+    loop {
+        match limits.admit(path.kind(), address, login, Instant::now()) {
+            Admission::Proceed { wait, ticket } => {
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                return Ok(ticket);
+            }
+            Admission::Refused { retry_after } if asked_again => return Err(retry_after),
+            Admission::Refused { retry_after } => {
+                asked_again = true;
+                tokio::time::sleep(retry_after.min(limits.policy().max_delay)).await;
+            }
         }
     }
 }

@@ -15,8 +15,10 @@ use tokio::sync::oneshot;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
-/// Hashes waiting per hashing thread before new ones are shed.
-pub const QUEUED_PER_THREAD: usize = 8;
+/// Hashes waiting per hashing thread before new ones are shed: a class of 60 signing in
+/// at once on two cores waits a few seconds instead of being turned away; a flood past
+/// that is answered at once.
+pub const QUEUED_PER_THREAD: usize = 32;
 
 #[derive(Clone)]
 pub struct HashingLimiter {

@@ -103,14 +103,25 @@ impl Record {
         }
     }
 
-    fn charged(&self) -> u32 {
-        self.failures.saturating_add(self.in_flight)
+    /// Attempts counted against the key: its failures, and those in flight as if they
+    /// will fail, past `in_flight_allowance` of them.
+    fn charged(&self, in_flight_allowance: u32) -> u32 {
+        self.failures
+            .saturating_add(self.in_flight.saturating_sub(in_flight_allowance))
     }
 
     fn is_clean(&self) -> bool {
-        self.charged() == 0
+        self.failures == 0 && self.in_flight == 0
     }
 }
+
+/// Attempts from one address that may be in flight at once before they count against it:
+/// a class signing in together behind one NAT, or every client of a proxy without
+/// `trusted_proxies`, is not refused; a parallel guesser gets this many once per
+/// `forget_after` and is then spaced like a serial one. Attempts for one account always
+/// count (no allowance), so a parallel burst at an account is spaced exactly like a
+/// serial run.
+pub const ADDRESS_IN_FLIGHT_ALLOWANCE: u32 = 32;
 
 /// Keys kept at most; past it, keys that impose no delay are forgotten first.
 const MAX_KEYS: usize = 100_000;
@@ -179,8 +190,8 @@ impl LoginLimits {
         if account_queues {
             slot = slot.max(account.next_slot);
         } else {
-            slot =
-                slot.max(now + policy.spacing(account.charged(), policy.free_failures_per_account));
+            slot = slot
+                .max(now + policy.spacing(account.charged(0), policy.free_failures_per_account));
         }
         let wait = slot.saturating_duration_since(now);
         if wait > policy.max_delay {
@@ -193,15 +204,18 @@ impl LoginLimits {
             keys.push(account_key.clone());
         }
         for key in [&address_key, &account_key] {
-            let free = match key {
-                Key::Address(..) => policy.free_failures_per_address,
-                Key::Account(..) => policy.free_failures_per_account,
+            let (free, allowance) = match key {
+                Key::Address(..) => (
+                    policy.free_failures_per_address,
+                    ADDRESS_IN_FLIGHT_ALLOWANCE,
+                ),
+                Key::Account(..) => (policy.free_failures_per_account, 0),
             };
             if let Some(record) = records.get_mut(key) {
                 record.in_flight += 1;
                 record.last_activity = now;
                 if keys.contains(key) {
-                    record.next_slot = slot + policy.spacing(record.charged(), free);
+                    record.next_slot = slot + policy.spacing(record.charged(allowance), free);
                 }
             }
         }
