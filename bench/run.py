@@ -452,9 +452,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a small workload")
     parser.add_argument("--bin-dir", type=Path, default=ROOT / "target" / "release")
     parser.add_argument("--samples", action="store_true", help="print every sample too")
+    parser.add_argument("--notes", type=int, help="notes of the large collection "
+                        "(default 20,000; 500 with --quick)")
+    parser.add_argument("--smaller-notes", type=int, help="notes of the smaller one "
+                        "(default 5,000; %d with --quick)" % SESSION_NOTES)
     args = parser.parse_args()
-    args.notes = 500 if args.quick else 20_000
-    args.smaller_notes = SESSION_NOTES if args.quick else 5_000
+    args.notes = args.notes or (500 if args.quick else 20_000)
+    args.smaller_notes = args.smaller_notes or (SESSION_NOTES if args.quick else 5_000)
     args.changed = 100 if args.quick else 1_000
     args.repeat = 3 if args.quick else 15
     args.heavy_repeat = 1 if args.quick else 11
