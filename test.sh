@@ -38,6 +38,11 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "cargo test (unit and integration)"
 cargo build --workspace --bins --quiet
+# Anki's own "today" for varied collections, computed now by the installed anki: the
+# oracle the collection-time tests compare against (besides the committed vectors).
+mkdir -p target
+"$venv/bin/python" tests/oracle/day_timing_vectors.py > target/day_timing_vectors.json
+export FF_DAY_TIMING_VECTORS="$PWD/target/day_timing_vectors.json"
 cargo test --workspace --quiet
 
 step "acceptance on SQLite: real binaries, real Anki client"

@@ -7,6 +7,7 @@ pub mod file;
 mod files_meta;
 mod kept_per_user;
 mod open;
+pub mod time;
 mod user_locks;
 
 pub use files_meta::{MetaCache, UserFilesMeta};
