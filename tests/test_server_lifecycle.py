@@ -32,10 +32,15 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
 def test_with_no_arguments_it_serves_sqlite_in_data_on_loopback_8080(workdir, anki):
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", 8080)) != 0, "port 8080 is taken on this machine"
+    log = workdir / "first-run.log"
     proc = subprocess.Popen([str(SERVER_BIN)], cwd=workdir, env=clean_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
     try:
         wait_healthy("http://127.0.0.1:8080/health", proc)
+        # A newcomer is told how to create the first account, with the command to type.
+        assert "no account exists yet" in log.read_text()
+        data_dir = (workdir / "data").resolve()
+        assert f"adminctl --data-dir {data_dir} user add --admin NAME EMAIL" in log.read_text()
         assert (workdir / "data" / "accounts.sqlite3").exists()
         assert (workdir / "data" / "control.sock").exists()
         # adminctl with no flags, from the same directory, finds the same database and server.

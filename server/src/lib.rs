@@ -87,6 +87,24 @@ async fn open_store_with_retries(
     }
 }
 
+/// While no account exists, says at start how to create the first admin: a newcomer who
+/// ran the README's first command otherwise meets a sign-in page with nobody to sign in as.
+async fn explain_first_run(state: &AppState) {
+    match state.with_store(|s| s.list_users()).await {
+        Ok(users) if users.is_empty() => {
+            let data_dir = state.config.data_dir.display();
+            tracing::warn!(
+                "no account exists yet: create the first admin with \
+                 `adminctl --data-dir {data_dir} user add --admin NAME EMAIL` \
+                 (it asks for the password), then sign in at {}/login",
+                state.config.public_url
+            );
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot count accounts"),
+    }
+}
+
 /// A server with its database open and its sockets bound, ready to run.
 pub struct Server {
     state: Arc<AppState>,
@@ -167,6 +185,7 @@ impl Server {
             location = %identity.location,
             "flashcard-flow-server ready"
         );
+        explain_first_run(&state).await;
         // HTTP and the control socket are bound and the database answers: systemd may
         // start what depends on us.
         notify::notify_logged("READY=1");
