@@ -38,6 +38,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
 }
 
+/// The paths of the Anki sync protocol. Unmatched ones keep the bare 404 the client has
+/// always had (the web's fallback asks here), never a web page.
+pub fn is_sync_path(path: &str) -> bool {
+    ["/sync", "/msync"].iter().any(|prefix| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 /// `GET /health`: 200 with an empty body while the server can serve (the official
 /// server's contract, used by container health checks); 503 while the account database
 /// does not answer.

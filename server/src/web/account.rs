@@ -151,7 +151,7 @@ pub async fn change_password(
     if !session::same_origin(&state, &headers)
         || !session::tokens_match(&form.csrf, &signed_in.csrf)
     {
-        return forbidden_form();
+        return forbidden_form(&headers);
     }
     let t = texts(&headers);
     if form.password != form.confirm {
@@ -277,7 +277,7 @@ pub async fn revoke(
     if !session::same_origin(&state, &headers)
         || !session::tokens_match(&form.csrf, &signed_in.csrf)
     {
-        return forbidden_form();
+        return forbidden_form(&headers);
     }
     let user_id = signed_in.user.id;
     let id = form.id.clone();

@@ -16,6 +16,7 @@ use crate::config::{SmtpSecurity, SmtpSettings};
 use crate::mail::{self, Mail};
 use crate::state::AppState;
 
+use super::errors::{error_page, Reason};
 use super::i18n::Texts;
 use super::pages::{forbidden_form, render, texts, Banner};
 use super::session::{self, SignedIn};
@@ -49,7 +50,11 @@ fn split_mailbox(mailbox: &str) -> (String, String) {
 async fn admin(state: &AppState, headers: &HeaderMap) -> Result<SignedIn, Response> {
     match session::current(state, headers).await {
         Some(signed_in) if signed_in.user.is_admin => Ok(signed_in),
-        Some(_) => Err((StatusCode::FORBIDDEN, "Admins only.\n").into_response()),
+        Some(_) => Err(error_page(
+            texts(headers),
+            StatusCode::FORBIDDEN,
+            Reason::AdminsOnly,
+        )),
         None => Err(Redirect::to("/login").into_response()),
     }
 }
@@ -176,7 +181,7 @@ pub async fn submit(
     if !session::same_origin(&state, &headers)
         || !session::tokens_match(&form.csrf, &signed_in.csrf)
     {
-        return forbidden_form();
+        return forbidden_form(&headers);
     }
     let t = texts(&headers);
     let actor = Actor::Remote {

@@ -17,6 +17,7 @@ use crate::login_gate::{self, LoginCheck, LoginPath};
 use crate::state::AppState;
 use crate::store::User;
 
+use super::api_json::ApiJson;
 use super::i18n::Texts;
 use super::pages::{cross_origin_refused, forbidden_form, render, texts, Banner};
 use super::session::{self, CSRF_COOKIE, SESSION_COOKIE};
@@ -151,7 +152,7 @@ pub async fn submit(
         || form.csrf.is_empty()
         || !session::tokens_match(&form.csrf, &expected)
     {
-        return forbidden_form();
+        return forbidden_form(&headers);
     }
     let t = texts(&headers);
     let password = SecretString::from(form.password);
@@ -190,7 +191,7 @@ pub async fn api(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Json(body): Json<ApiLogin>,
+    ApiJson(body): ApiJson<ApiLogin>,
 ) -> Response {
     if !session::same_origin(&state, &headers) {
         return cross_origin_refused();
@@ -237,7 +238,7 @@ pub async fn logout(
     if !session::same_origin(&state, &headers)
         || !session::tokens_match(&form.csrf, &signed_in.csrf)
     {
-        return forbidden_form();
+        return forbidden_form(&headers);
     }
     let digest = signed_in.session_digest.clone();
     let _ = state

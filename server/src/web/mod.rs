@@ -4,7 +4,9 @@
 
 mod account;
 mod admin;
+mod api_json;
 mod assets;
+mod errors;
 pub mod i18n;
 mod limits;
 mod login;
@@ -26,30 +28,39 @@ use crate::state::AppState;
 pub use limits::RateLimits;
 
 /// Forms and JSON here are tiny; a password is at most 512 bytes (SECURITY.md T10).
-const WEB_BODY_LIMIT: usize = 16 * 1024;
+pub(crate) const WEB_BODY_LIMIT: usize = 16 * 1024;
 
+/// The pages and the JSON API. Each group has the layer that gives its error answers its
+/// shape (a styled page, or `{"error"}`); the fallback answers every unmatched path.
 pub fn router() -> Router<Arc<AppState>> {
-    Router::new()
+    let pages = Router::new()
         .route("/", get(|| async { Redirect::to("/account") }))
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
-        .route("/api/login", post(login::api))
         .route("/account", get(account::page))
         .route("/account/password", post(account::change_password))
         .route("/account/revoke", post(account::revoke))
         .route("/password-reset", get(reset::page).post(reset::submit))
         .route("/reset-password", get(reset::page).post(reset::submit))
+        .route("/admin/settings", get(admin::page).post(admin::submit))
+        .route("/static/{*path}", get(assets::serve))
+        .layer(middleware::from_fn(errors::html_errors));
+    let api = Router::new()
+        .route("/api/login", post(login::api))
         .route("/password-reset/request", post(reset::api_request))
         .route("/password-reset/verify", get(reset::api_verify))
         .route("/password-reset/reset", post(reset::api_reset))
-        .route("/admin/settings", get(admin::page).post(admin::submit))
-        .route("/static/{*path}", get(assets::serve))
+        .layer(middleware::from_fn(errors::json_errors));
+    pages
+        .merge(api)
+        .fallback(errors::not_found)
         .layer(DefaultBodyLimit::max(WEB_BODY_LIMIT))
         .layer(middleware::from_fn(security_headers))
 }
 
 /// SECURITY (T3, T16): no framing, no sniffing, no referrer (a reset link must not leak
-/// through one), no caching of pages, and a CSP that allows only our own files.
+/// through one), no caching of pages, and a CSP that allows only our own files. Error
+/// pages included: this layer wraps the fallback and the error layers too.
 async fn security_headers(request: Request, next: Next) -> Response {
     let is_asset = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;

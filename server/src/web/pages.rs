@@ -5,6 +5,7 @@ use askama::Template;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
+use super::errors::{error_page, Reason};
 use super::i18n::{Lang, Texts};
 
 /// The message at the top of a form; it stays until the next action.
@@ -57,13 +58,10 @@ pub fn render(template: &impl Template, status: StatusCode, cookies: Vec<HeaderV
     }
 }
 
-/// A plain refusal for a form that failed the CSRF or origin check.
-pub fn forbidden_form() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        "This form has expired or came from another site. Reload the page and try again.\n",
-    )
-        .into_response()
+/// The refusal of a form that failed the CSRF or origin check: a 403 page that says to
+/// reload and try again.
+pub fn forbidden_form(headers: &HeaderMap) -> Response {
+    error_page(texts(headers), StatusCode::FORBIDDEN, Reason::FormExpired)
 }
 
 /// A JSON error answer for the API routes: `{"error": message}`.

@@ -21,6 +21,7 @@ use crate::accounts::{self, Actor, ResetError};
 use crate::mail::Mail;
 use crate::state::AppState;
 
+use super::api_json::ApiJson;
 use super::i18n::Texts;
 use super::limits::hashed;
 use super::pages::{cross_origin_refused, forbidden_form, json_error, render, texts, Banner};
@@ -233,7 +234,7 @@ pub async fn submit(
         || form.csrf.is_empty()
         || !session::tokens_match(&form.csrf, &expected)
     {
-        return forbidden_form();
+        return forbidden_form(&headers);
     }
     let t = texts(&headers);
     let page = |banner, step, token: String, redirect_to_login| ResetPage {
@@ -372,7 +373,7 @@ pub async fn api_request(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Json(body): Json<RequestBody>,
+    ApiJson(body): ApiJson<RequestBody>,
 ) -> Response {
     if !session::same_origin(&state, &headers) {
         return cross_origin_refused();
@@ -413,7 +414,7 @@ pub async fn api_reset(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Json(body): Json<ResetBody>,
+    ApiJson(body): ApiJson<ResetBody>,
 ) -> Response {
     if !session::same_origin(&state, &headers) {
         return cross_origin_refused();

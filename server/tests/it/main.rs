@@ -10,4 +10,5 @@ mod sync_full;
 mod sync_login;
 mod sync_media;
 mod tcp_options;
+mod web_errors;
 mod web_reset;
