@@ -6,7 +6,9 @@ use axum::body::Body;
 use axum::extract::State;
 use std::net::{IpAddr, SocketAddr};
 
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -16,12 +18,17 @@ use crate::state::AppState;
 use crate::sync;
 
 pub fn router(state: Arc<AppState>) -> Router {
+    let https = state.config.public_url.starts_with("https://");
     Router::new()
         .route("/health", get(health))
         .route("/sync/{method}", post(sync::collection_method))
         .route("/msync/{method}", post(sync::media::media_method))
         .merge(crate::web::router())
         .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            https,
+            strict_transport_security,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 // One span per request with the method and the path only: query strings
@@ -45,6 +52,24 @@ pub fn is_sync_path(path: &str) -> bool {
         path.strip_prefix(prefix)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     })
+}
+
+/// SECURITY: with an `https://` public URL, browsers are told to use nothing else for a
+/// year. No `includeSubDomains`: a self-hoster's other subdomains may well be plain HTTP.
+/// Sent on every answer, sync and health included; over plain HTTP browsers ignore it.
+async fn strict_transport_security(
+    State(https): State<bool>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if https {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
 }
 
 /// `GET /health`: 200 with an empty body while the server can serve (the official

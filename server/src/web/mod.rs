@@ -17,7 +17,7 @@ pub mod session;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
@@ -59,8 +59,9 @@ pub fn router() -> Router<Arc<AppState>> {
 }
 
 /// SECURITY (T3, T16): no framing, no sniffing, no referrer (a reset link must not leak
-/// through one), no caching of pages, and a CSP that allows only our own files. Error
-/// pages included: this layer wraps the fallback and the error layers too.
+/// through one), no caching of pages, a CSP that allows only our own files, no powerful
+/// browser features, and no window of another origin sharing ours. Error pages included:
+/// this layer wraps the fallback and the error layers too.
 async fn security_headers(request: Request, next: Next) -> Response {
     let is_asset = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
@@ -80,6 +81,16 @@ async fn security_headers(request: Request, next: Next) -> Response {
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()",
+        ),
+    );
+    h.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
     );
     if !is_asset {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, sync_header, zstd_json, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, sync_header, zstd_json, TestApp};
 
 struct Reply {
     status: u16,
@@ -321,10 +321,15 @@ async fn sync_paths_keep_their_bare_status_answers() {
     app.shutdown().await;
 }
 
-const WEB_HEADERS: [(&str, &str); 4] = [
+const WEB_HEADERS: [(&str, &str); 6] = [
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
     ("referrer-policy", "no-referrer"),
+    ("cross-origin-opener-policy", "same-origin"),
+    (
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()",
+    ),
     ("cache-control", "no-store"),
 ];
 
@@ -346,7 +351,7 @@ async fn web_answers(app: &TestApp) -> Vec<(&'static str, Reply)> {
 }
 
 #[tokio::test]
-async fn every_web_answer_carries_the_security_headers() {
+async fn every_web_answer_carries_the_security_headers_and_no_hsts_over_http() {
     let app = spawn_app().await;
     for (what, reply) in web_answers(&app).await {
         for (name, value) in WEB_HEADERS {
@@ -357,6 +362,26 @@ async fn every_web_answer_carries_the_security_headers() {
             .is_some_and(
                 |csp| csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'")
             ));
+        assert_eq!(reply.header("strict-transport-security"), None, "{what}");
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_https_public_url_adds_hsts_for_a_year_without_subdomains_everywhere() {
+    let app = spawn_app_with(|c| c.public_url = "https://flashcards.example".into()).await;
+    let mut answers = web_answers(&app).await;
+    answers.push(("health", send(app.http.get(app.url("/health"))).await));
+    answers.push((
+        "sync error",
+        send(app.http.get(app.url("/sync/meta"))).await,
+    ));
+    for (what, reply) in answers {
+        assert_eq!(
+            reply.header("strict-transport-security"),
+            Some("max-age=31536000"),
+            "{what}"
+        );
     }
     app.shutdown().await;
 }
