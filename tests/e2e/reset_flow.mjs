@@ -166,6 +166,17 @@ try {
   await page.waitForSelector("#banner.banner-success");
   await waitForMail(2);
 
+  // An unknown address: the styled 404 page with a way back, in both themes. Its own page,
+  // because Chromium logs every 404 answer as a console error.
+  const lost = await context.newPage();
+  const missing = await lost.goto(`${BASE}/no-such-page`);
+  check(missing.status() === 404, "unknown page answers 404");
+  check(await lost.getByRole("heading", { name: "Page not found" }).isVisible(), "404 heading");
+  check(await lost.getByRole("link", { name: "Go to the start page" }).isVisible(), "404 link back");
+  await shots(lost, "12-not-found");
+  await axe(lost, "not-found");
+  await lost.close();
+
   // A phone-sized screen, and the second language.
   const phone = await browser.newContext({ bypassCSP: true, locale: "de-DE", viewport: { width: 375, height: 740 } });
   const small = await phone.newPage();
