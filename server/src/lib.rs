@@ -13,6 +13,7 @@ pub mod config;
 pub mod control;
 pub mod health;
 pub mod http;
+pub mod lang;
 pub mod login_gate;
 pub mod mail;
 pub mod notify;

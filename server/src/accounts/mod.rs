@@ -19,6 +19,7 @@ use std::fmt;
 use secrecy::SecretString;
 
 use crate::clock;
+use crate::lang::Lang;
 use crate::store::{
     AuditEntry, CredentialUpdate, NewSyncKey, NewUser, Store, StoreError, SyncKeyOwner, User,
 };
@@ -130,6 +131,29 @@ pub fn create_user(
     Ok(store.create_user(&new_user, &entry)?)
 }
 
+/// Why a password changed: a fixed line in the audit log, and told to the owner in the
+/// notice in the owner's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeReason {
+    /// `adminctl reset-password` (or the server binary's `reset-password`).
+    Operator,
+    /// The signed-in user, on the account page.
+    AccountPage,
+    /// The self-service reset, with the emailed link.
+    EmailedLink,
+}
+
+impl ChangeReason {
+    /// The audit log's words for it (unchanged from when they were free text).
+    pub fn audit_text(self) -> &'static str {
+        match self {
+            ChangeReason::Operator => "operator reset",
+            ChangeReason::AccountPage => "changed on the account page",
+            ChangeReason::EmailedLink => "self-service reset by emailed link",
+        }
+    }
+}
+
 /// The outcome of a password change: what the running server needs to be told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordChanged {
@@ -141,13 +165,17 @@ pub struct PasswordChanged {
 /// rewritten, every host key, web session and reset token is deleted, the credential
 /// generation is bumped and the change is audited. The caller then tells the running
 /// server (control socket `RefreshUser`, or in-process) to drop its cached keys.
+///
+/// The owner's notice is written in `notice_lang`: the language of the request that made
+/// the change, or English for an operator's (no per-user language is stored).
 pub fn change_password(
     store: &dyn Store,
     policy: &PasswordPolicy,
     user_id: i64,
     new_password: &SecretString,
     actor: &Actor,
-    reason: &str,
+    reason: ChangeReason,
+    notice_lang: Lang,
 ) -> Result<PasswordChanged, AccountError> {
     policy.check(new_password)?;
     let update = CredentialUpdate {
@@ -156,14 +184,19 @@ pub fn change_password(
         pbkdf2_hash: hash_anki_password(new_password)?,
         now: clock::now(),
     };
-    let entry = audit(actor, "password.change", Some(user_id), reason.to_string());
+    let entry = audit(
+        actor,
+        "password.change",
+        Some(user_id),
+        reason.audit_text().to_string(),
+    );
     let generation = store
         .replace_credentials(&update, &entry)
         .map_err(|e| match e {
             StoreError::UnknownUser => AccountError::UnknownUser,
             other => AccountError::Store(other),
         })?;
-    notify_password_changed(store, user_id, reason);
+    notify_password_changed(store, user_id, update.now, reason, notice_lang);
     Ok(PasswordChanged {
         user_id,
         credential_generation: generation,
@@ -172,7 +205,13 @@ pub fn change_password(
 
 /// Queues the notice every password change sends the account's owner (SECURITY.md T14).
 /// Best effort: the change has happened; a failure to queue is logged.
-fn notify_password_changed(store: &dyn Store, user_id: i64, reason: &str) {
+fn notify_password_changed(
+    store: &dyn Store,
+    user_id: i64,
+    at: i64,
+    reason: ChangeReason,
+    lang: Lang,
+) {
     let user = match store.user_by_id(user_id) {
         Ok(Some(user)) => user,
         Ok(None) => return,
@@ -181,18 +220,8 @@ fn notify_password_changed(store: &dyn Store, user_id: i64, reason: &str) {
             return;
         }
     };
-    let when = clock::now();
-    let mail = crate::mail::Mail {
-        to: user.email.clone(),
-        subject: "Your flashcard-flow password was changed".into(),
-        body: format!(
-            "Hello {},\n\nThe password of your flashcard-flow account was changed \
-             (at Unix time {when}; {reason}).\nEvery device and browser was signed out; \
-             sign in again with the new password.\n\nIf you did not do this, reset your \
-             password at once and tell your server's operator.\n",
-            user.username
-        ),
-    };
+    let mail =
+        crate::mail::compose::password_changed(lang, &user.email, &user.username, at, reason);
     if let Err(e) = crate::mail::enqueue(store, &mail) {
         tracing::warn!(error = %e, "cannot queue the password-change notice");
     }

@@ -6,9 +6,12 @@ use base64::Engine;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::lang::Lang;
 use crate::store::{ResetTokenRow, Store, StoreError};
 
-use super::{change_password, digest, AccountError, Actor, PasswordChanged, PasswordPolicy};
+use super::{
+    change_password, digest, AccountError, Actor, ChangeReason, PasswordChanged, PasswordPolicy,
+};
 
 /// A new token for the user, replacing any older one. Returns the token for the link.
 pub fn issue_reset_token(
@@ -56,7 +59,8 @@ pub enum ResetError {
 
 /// Sets a new password with a token: the policy is checked first (a refused password
 /// leaves the token usable), then the token is used up, then the password changes through
-/// the one `change_password`, which also revokes every key, session and other token.
+/// the one `change_password`, which also revokes every key, session and other token. The
+/// notice of the change is written in `lang`, the language of the reset's request.
 pub fn reset_password_with_token(
     store: &dyn Store,
     policy: &PasswordPolicy,
@@ -64,6 +68,7 @@ pub fn reset_password_with_token(
     new_password: &SecretString,
     now: i64,
     actor: &Actor,
+    lang: Lang,
 ) -> Result<PasswordChanged, ResetError> {
     policy.check(new_password).map_err(AccountError::from)?;
     let token = token.expose_secret();
@@ -80,6 +85,7 @@ pub fn reset_password_with_token(
         user_id,
         new_password,
         actor,
-        "self-service reset by emailed link",
+        ChangeReason::EmailedLink,
+        lang,
     )?)
 }

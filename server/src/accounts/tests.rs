@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::lang::Lang;
 use crate::store::{self, Store};
 
 /// A fresh, empty store: SQLite in a temp dir, or a new PostgreSQL database when the
@@ -98,7 +99,8 @@ fn change_password_rewrites_both_hashes_and_revokes_keys() {
         alice.id,
         &secret("alice-password-2"),
         &admin(),
-        "test",
+        ChangeReason::Operator,
+        Lang::En,
     )
     .expect("change");
     assert_eq!(
@@ -140,7 +142,8 @@ fn change_password_refuses_weak_passwords_and_unknown_users_without_writing() {
         alice.id,
         &secret("short"),
         &admin(),
-        "test",
+        ChangeReason::Operator,
+        Lang::En,
     );
     assert!(matches!(weak, Err(AccountError::PasswordRejected(_))));
     let unknown = change_password(
@@ -149,7 +152,8 @@ fn change_password_refuses_weak_passwords_and_unknown_users_without_writing() {
         alice.id + 1,
         &secret("alice-password-2"),
         &admin(),
-        "test",
+        ChangeReason::Operator,
+        Lang::En,
     );
     assert!(matches!(unknown, Err(AccountError::UnknownUser)));
     let after = store.user_by_id(alice.id).expect("load").expect("exists");

@@ -63,7 +63,8 @@ pub fn reset_password(
         user.id,
         &password.secret,
         &session.actor,
-        "operator reset",
+        accounts::ChangeReason::Operator,
+        crate::lang::Lang::En,
     )?;
     let server = session.notify_user_changed(user.id, changed.credential_generation);
     Ok(ResetOutcome {

@@ -5,7 +5,14 @@
 //! rests on disk in plain text (a restart loses them; the user asks again). Everything else
 //! (notices after a password change, whatever made it: adminctl writes them too) waits in
 //! the `mail_outbox` table. Both are retried with growing delays and bounded attempts.
+//!
+//! A mail is written once, as plain text in the reader's language (`compose`); the outbox
+//! keeps that text, and the HTML part and the headers are made from it at sending time
+//! (`message`), so a queued notice needs nothing but its recipient, subject and text.
 
+pub mod compose;
+mod html;
+mod message;
 mod settings;
 mod smtp;
 
@@ -21,7 +28,9 @@ use crate::store::OutboxMail;
 pub use settings::{effective_smtp, save_smtp, SMTP_SETTING_NAMES};
 pub use smtp::send;
 
-/// A mail ready to go: recipient, subject, plain-text body.
+/// A mail ready to go: recipient, subject, plain-text body. The body is the text part as
+/// the reader sees it; the HTML part is derived from it (paragraphs split by a blank line,
+/// a link alone on its line becomes a link).
 #[derive(Clone)]
 pub struct Mail {
     pub to: String,

@@ -2,10 +2,8 @@
 
 use std::time::Duration;
 
-use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::config::{SmtpSecurity, SmtpSettings};
 
@@ -43,26 +41,9 @@ fn transport(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executo
     Ok(builder.build())
 }
 
+/// Sends one mail now: built as [`super::message::build`] describes, then one SMTP delivery.
 pub async fn send(settings: &SmtpSettings, mail: &Mail) -> Result<(), SendError> {
-    let from: Mailbox = settings
-        .from
-        .parse()
-        .map_err(|_| SendError::Address(settings.from.clone()))?;
-    let to: Mailbox = mail
-        .to
-        .parse()
-        .map_err(|_| SendError::Address(mail.to.clone()))?;
-    // Quoted-printable: readable as it is, and every client joins the long link's soft
-    // line breaks back together.
-    let body = Body::new_with_encoding(mail.body.clone(), ContentTransferEncoding::QuotedPrintable)
-        .map_err(|_| SendError::Build("cannot encode the body".into()))?;
-    let message = Message::builder()
-        .from(from)
-        .to(to)
-        .subject(mail.subject.clone())
-        .header(ContentType::TEXT_PLAIN)
-        .body(body)
-        .map_err(|e| SendError::Build(e.to_string()))?;
+    let message = super::message::build(&settings.from, mail)?;
     let transport = transport(settings)?;
     tokio::time::timeout(TIMEOUT * 2, transport.send(message))
         .await

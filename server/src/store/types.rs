@@ -190,8 +190,10 @@ impl Dump {
     }
 }
 
-/// One queued mail. Its body is never a secret (see `mail_outbox` in schema.sql), but it is
-/// kept out of `Debug` anyway: it is the user's business.
+/// One queued mail. Its body is the plain-text part, already in the reader's language; the
+/// HTML part and the headers are made from it when it is sent (`mail::message`). It is
+/// never a secret (see `mail_outbox` in schema.sql), but it is kept out of `Debug` anyway:
+/// it is the user's business.
 #[derive(Clone, PartialEq, Eq)]
 pub struct OutboxMail {
     pub id: i64,

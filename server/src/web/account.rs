@@ -217,7 +217,8 @@ pub async fn change_password(
                 user_id,
                 &new_password,
                 &actor,
-                "changed on the account page",
+                accounts::ChangeReason::AccountPage,
+                t.lang,
             )
         })
         .await;

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::accounts::Actor;
 use crate::config::{SmtpSecurity, SmtpSettings};
-use crate::mail::{self, Mail};
+use crate::mail;
 use crate::state::AppState;
 
 use super::errors::{error_page, Reason};
@@ -238,11 +238,7 @@ pub async fn submit(
                 .await;
             };
             let to = signed_in.user.email.clone();
-            let mail = Mail {
-                to: to.clone(),
-                subject: "flashcard-flow test email".into(),
-                body: "This is a test email from flashcard-flow. Mail delivery works.\n".into(),
-            };
+            let mail = mail::compose::test_mail(t.lang, &to, state.clock.now());
             let banner = match mail::send(&settings, &mail).await {
                 Ok(()) => Banner::success(format!("{} {to}", t.get("auth.admin.testSent"))),
                 Err(e) => Banner::error(format!("{} {e}", t.get("auth.admin.testFailed"))),

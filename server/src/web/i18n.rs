@@ -1,54 +1,7 @@
 //! The pages' texts in English and German, chosen by `Accept-Language`. Keys are grouped
 //! as the original page grouped them: `passwordReset.*`, `common.*`, `auth.*`.
 
-use axum::http::HeaderMap;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    De,
-}
-
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::De => "de",
-        }
-    }
-
-    /// The first supported language in `Accept-Language` order of quality.
-    pub fn negotiate(headers: &HeaderMap) -> Lang {
-        let Some(value) = headers
-            .get(axum::http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-        else {
-            return Lang::En;
-        };
-        let mut ranked: Vec<(f32, &str)> = value
-            .split(',')
-            .filter_map(|part| {
-                let mut pieces = part.trim().split(';');
-                let tag = pieces.next()?.trim();
-                let q = pieces
-                    .find_map(|p| p.trim().strip_prefix("q="))
-                    .and_then(|q| q.parse().ok())
-                    .unwrap_or(1.0);
-                Some((q, tag))
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for (_, tag) in ranked {
-            let primary = tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
-            match primary.as_str() {
-                "en" => return Lang::En,
-                "de" => return Lang::De,
-                _ => {}
-            }
-        }
-        Lang::En
-    }
-}
+pub use crate::lang::Lang;
 
 /// What templates call: `t.get("passwordReset.title")`.
 #[derive(Debug, Clone, Copy)]
@@ -175,18 +128,5 @@ mod tests {
                 "{key}"
             );
         }
-    }
-
-    #[test]
-    fn accept_language_picks_the_best_supported_language() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            "accept-language",
-            "fr-FR,de;q=0.8,en;q=0.5".parse().expect("header"),
-        );
-        assert_eq!(Lang::negotiate(&h), Lang::De);
-        h.insert("accept-language", "en-GB,de;q=0.9".parse().expect("header"));
-        assert_eq!(Lang::negotiate(&h), Lang::En);
-        assert_eq!(Lang::negotiate(&HeaderMap::new()), Lang::En);
     }
 }

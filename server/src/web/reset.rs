@@ -18,7 +18,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::accounts::{self, Actor, ResetError};
-use crate::mail::Mail;
+use crate::lang::Lang;
+use crate::mail::compose;
 use crate::state::AppState;
 
 use super::api_json::ApiJson;
@@ -137,7 +138,8 @@ pub async fn page(
 
 /// Checks the limits and, within them, queues the request for the background task.
 /// Everything here is the same work for every address (SECURITY.md T1, T2).
-fn accept_request(state: &Arc<AppState>, ip: &str, email: &str) {
+/// The mail is written in `lang`, the language of the request.
+fn accept_request(state: &Arc<AppState>, ip: &str, email: &str, lang: Lang) {
     let now = state.clock.now();
     let within_ip = state
         .limits
@@ -151,10 +153,10 @@ fn accept_request(state: &Arc<AppState>, ip: &str, email: &str) {
     }
     let state = Arc::clone(state);
     let email = email.trim().to_lowercase();
-    tokio::spawn(async move { process_request(&state, email).await });
+    tokio::spawn(async move { process_request(&state, email, lang).await });
 }
 
-async fn process_request(state: &AppState, email: String) {
+async fn process_request(state: &AppState, email: String, lang: Lang) {
     let now = state.clock.now();
     let ttl = state.config.reset_token_ttl_secs;
     let lookup = email.clone();
@@ -193,18 +195,14 @@ async fn process_request(state: &AppState, email: String) {
         state.config.public_url,
         token.expose_secret()
     );
-    let minutes = ttl / 60;
-    state.mailer.send_secret(Mail {
-        to: user.email.clone(),
-        subject: "Reset your flashcard-flow password".into(),
-        body: format!(
-            "Hello {},\n\nSomeone (we hope you) asked to reset the password of your flashcard-flow \
-             account. Open this link within {minutes} minutes to choose a new one:\n\n{link}\n\n\
-             The link works once. If you did not ask for it, ignore this mail: your password \
-             stays as it is.\n",
-            user.username
-        ),
-    });
+    state.mailer.send_secret(compose::reset_link(
+        lang,
+        &user.email,
+        &user.username,
+        &link,
+        ttl / 60,
+        now.saturating_add(ttl),
+    ));
     tracing::info!(user_id = user.id, "password reset mail queued");
 }
 
@@ -247,7 +245,12 @@ pub async fn submit(
         min_chars: min_chars(&state),
     };
     if let Some(email) = form.email {
-        accept_request(&state, &session::client_ip(&state, &peer, &headers), &email);
+        accept_request(
+            &state,
+            &session::client_ip(&state, &peer, &headers),
+            &email,
+            t.lang,
+        );
         return render(
             &page(
                 Banner::success(t.get("passwordReset.sent")),
@@ -273,7 +276,7 @@ pub async fn submit(
         );
     }
     let ip = session::client_ip(&state, &peer, &headers);
-    match reset(&state, &ip, &token, form.password).await {
+    match reset(&state, &ip, &token, form.password, t.lang).await {
         Ok(()) => render(
             &page(
                 Banner::success(t.get("passwordReset.success")),
@@ -312,12 +315,14 @@ fn verify_allowed(state: &AppState, ip: &str) -> bool {
 }
 
 /// Uses the token and sets the password, then evicts the user's cached Anki keys here
-/// in the process, exactly as `adminctl reset-password` does over the socket.
+/// in the process, exactly as `adminctl reset-password` does over the socket. The notice
+/// of the change is written in `lang`.
 async fn reset(
     state: &Arc<AppState>,
     ip: &str,
     token: &str,
     password: String,
+    lang: Lang,
 ) -> Result<(), (StatusCode, String)> {
     let now = state.clock.now();
     if !state.limits.allow(&format!("reset-ip:{ip}"), 10, 60, now) {
@@ -331,7 +336,9 @@ async fn reset(
     let result = state
         .hashing
         .run(move || {
-            accounts::reset_password_with_token(&*store, &policy, &token, &password, now, &actor)
+            accounts::reset_password_with_token(
+                &*store, &policy, &token, &password, now, &actor, lang,
+            )
         })
         .await
         .map_err(|_| {
@@ -382,6 +389,7 @@ pub async fn api_request(
         &state,
         &session::client_ip(&state, &peer, &headers),
         &body.email,
+        Lang::negotiate(&headers),
     );
     Json(serde_json::json!({"success": true, "message": REQUEST_ANSWER})).into_response()
 }
@@ -420,7 +428,8 @@ pub async fn api_reset(
         return cross_origin_refused();
     }
     let ip = session::client_ip(&state, &peer, &headers);
-    match reset(&state, &ip, &body.token, body.password).await {
+    let lang = Lang::negotiate(&headers);
+    match reset(&state, &ip, &body.token, body.password, lang).await {
         Ok(()) => Json(serde_json::json!({"success": true, "message": "Password has been reset"}))
             .into_response(),
         Err((status, message)) => (

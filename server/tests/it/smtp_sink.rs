@@ -74,14 +74,20 @@ impl SmtpSink {
         sink
     }
 
-    /// The messages received, quoted-printable decoded (soft breaks joined, `=3D` -> `=`).
+    /// The messages received as a reader sees them: each base64 part decoded in place
+    /// (lines as the sender wrote them), quoted-printable soft breaks joined.
     pub fn messages(&self) -> Vec<String> {
         self.messages
             .lock()
             .expect("lock")
             .iter()
-            .map(|m| m.replace("=\n", "").replace("=3D", "="))
+            .map(|m| decode_parts(m).replace("=\n", "").replace("=3D", "="))
             .collect()
+    }
+
+    /// The raw messages, exactly as lettre sent them (dot-stuffing undone).
+    pub fn raw_messages(&self) -> Vec<String> {
+        self.messages.lock().expect("lock").clone()
     }
 
     /// Waits (polling, bounded) until `count` messages have arrived.
@@ -95,6 +101,39 @@ impl SmtpSink {
         }
         panic!("expected {count} mails, got {:?}", self.messages().len());
     }
+}
+
+/// The message with every `Content-Transfer-Encoding: base64` part's body decoded.
+fn decode_parts(message: &str) -> String {
+    use base64::Engine;
+    let mut out = String::new();
+    let mut base64_next = false;
+    let mut in_part_body = false;
+    let mut encoded = String::new();
+    for line in message.lines() {
+        if in_part_body {
+            if line.starts_with("--") || line.is_empty() {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(encoded.as_bytes())
+                    .expect("valid base64 part");
+                out.push_str(&String::from_utf8(bytes).expect("utf-8 part"));
+                encoded.clear();
+                in_part_body = false;
+            } else {
+                encoded.push_str(line.trim());
+                continue;
+            }
+        }
+        if line.eq_ignore_ascii_case("Content-Transfer-Encoding: base64") {
+            base64_next = true;
+        } else if line.is_empty() && base64_next {
+            base64_next = false;
+            in_part_body = true;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// The reset token in a mailed link.

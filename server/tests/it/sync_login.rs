@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use flashcard_flow_server::accounts::{self, Actor, PasswordPolicy};
+use flashcard_flow_server::accounts::{self, Actor, ChangeReason, PasswordPolicy};
+use flashcard_flow_server::lang::Lang;
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -81,7 +82,8 @@ async fn a_key_revoked_in_the_database_fails_at_meta_even_if_still_cached() {
             alice.id,
             &SecretString::from("alice-password-2"),
             &Actor::Server,
-            "test",
+            ChangeReason::Operator,
+            Lang::En,
         )
     })
     .await

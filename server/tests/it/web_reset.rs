@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use flashcard_flow_server::accounts::{self, Actor, PasswordPolicy};
+use flashcard_flow_server::accounts::{self, Actor, ChangeReason, PasswordPolicy};
 use flashcard_flow_server::config::{SmtpSecurity, SmtpSettings};
+use flashcard_flow_server::lang::Lang;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
@@ -162,6 +163,52 @@ async fn a_token_verifies_without_being_used_up_and_then_works_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_reset_mail_asked_for_in_german_is_a_complete_message_with_the_link_intact() {
+    let (app, sink) = app_with_mail().await;
+    let reply = send(
+        app.http
+            .post(app.url("/password-reset/request"))
+            .header("accept-language", "de-DE,de;q=0.9,en;q=0.5")
+            .json(&json!({"email": "alice@example.com"})),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let mail = sink.wait_for(1).await.remove(0);
+    let raw = sink.raw_messages().remove(0);
+    let head = raw.split("\n\n").next().expect("headers");
+    assert!(head.contains("MIME-Version: 1.0"), "{head}");
+    assert!(
+        head.contains("Content-Type: multipart/alternative"),
+        "{head}"
+    );
+    let id = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .expect("a Message-ID");
+    assert!(
+        id.starts_with('<') && id.ends_with("@flashcards.example>"),
+        "{id}"
+    );
+    // Base64, not quoted-printable: no soft line breaks or `=3D` cut the link apart.
+    assert_eq!(raw.matches("Content-Transfer-Encoding: base64").count(), 2);
+    assert!(!raw.contains("quoted-printable"), "{raw}");
+    // German, a readable expiry, and the link alone on its line and as the HTML link.
+    assert!(
+        mail.contains("Hallo alice,") && !mail.contains("Hello"),
+        "{mail}"
+    );
+    assert!(mail.contains(" UTC)") && !mail.contains("Unix"), "{mail}");
+    let link = format!("{PUBLIC_URL}/password-reset?token={}", token_in(&mail));
+    assert!(mail.lines().any(|l| l == link), "{mail}");
+    assert!(
+        mail.contains(&format!("<a href=\"{link}\">{link}</a>")),
+        "{mail}"
+    );
+    assert!(verify(&app, &token_in(&mail)).await);
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_second_request_invalidates_the_first_token() {
     let (app, sink) = app_with_mail().await;
     request_reset(&app, "alice@example.com").await;
@@ -202,7 +249,8 @@ async fn an_operator_reset_kills_a_pending_token_and_mails_a_notice() {
             user.id,
             &SecretString::from("the operator's choice 9"),
             &Actor::Server,
-            "test",
+            ChangeReason::Operator,
+            Lang::En,
         )
     })
     .await
