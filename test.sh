@@ -43,6 +43,11 @@ cargo build --workspace --bins --quiet
 mkdir -p target
 "$venv/bin/python" tests/oracle/day_timing_vectors.py > target/day_timing_vectors.json
 export FF_DAY_TIMING_VECTORS="$PWD/target/day_timing_vectors.json"
+# Anki's own deck list (new / learning / review counts) for collections it builds now:
+# the oracle the deck-tree tests compare against (besides the committed vectors).
+rm -rf target/deck_tree_vectors
+"$venv/bin/python" tests/oracle/deck_tree_vectors.py target/deck_tree_vectors
+export FF_DECK_TREE_VECTORS="$PWD/target/deck_tree_vectors/vectors.json"
 cargo test --workspace --quiet
 
 step "acceptance on SQLite: real binaries, real Anki client"
