@@ -106,6 +106,7 @@ class ServerProcess:
     extra_args: list[str] = field(default_factory=list)
     run_as: list[str] = field(default_factory=list)  # e.g. setpriv prefix
     server_bin: Path = SERVER_BIN
+    env_extra: dict = field(default_factory=dict)  # e.g. a time zone of its own
     proc: subprocess.Popen | None = None
 
     @property
@@ -121,7 +122,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             self.run_as + [str(self.server_bin), "--data-dir", str(self.data_dir),
                            "--listen", f"127.0.0.1:{self.port}", *self.extra_args],
-            stdout=log, stderr=log, env=clean_env(FLASHCARD_FLOW_LOG="info"),
+            stdout=log, stderr=log, env=clean_env(FLASHCARD_FLOW_LOG="info", **self.env_extra),
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

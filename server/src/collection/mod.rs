@@ -15,3 +15,22 @@ pub use files_meta::{MetaCache, UserFilesMeta};
 pub(crate) use kept_per_user::KeptPerUser;
 pub use open::{CollectionConnection, OpenCollections};
 pub use user_locks::UserLocks;
+
+/// A user's deck list with Anki's counts at `now` (seconds): read from the stored
+/// collection without changing it; empty for a user who has never synced. Blocking.
+pub fn user_deck_list(
+    data_dir: &std::path::Path,
+    user_id: i64,
+    now: i64,
+) -> Result<Vec<deck_tree::DeckListEntry>, deck_tree::DeckTreeError> {
+    let path = file::collection_path(data_dir, user_id);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let conn = file::open(
+        &path,
+        r2d2_sqlite::rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )?;
+    let rules = time::DayRules::read(&conn)?;
+    deck_tree::deck_list(&conn, &rules.today(now), rules.learn_ahead_secs)
+}

@@ -6,6 +6,7 @@ mod account;
 mod admin;
 mod api_json;
 mod assets;
+mod decks;
 mod errors;
 pub mod i18n;
 mod limits;
@@ -47,6 +48,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .layer(middleware::from_fn(errors::html_errors));
     let api = Router::new()
         .route("/api/login", post(login::api))
+        .route("/api/decks", get(decks::api))
         .route("/password-reset/request", post(reset::api_request))
         .route("/password-reset/verify", get(reset::api_verify))
         .route("/password-reset/reset", post(reset::api_reset))
