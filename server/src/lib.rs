@@ -17,6 +17,7 @@ pub mod lang;
 pub mod login_gate;
 pub mod mail;
 pub mod notify;
+pub mod outbox;
 pub mod schema_bridge;
 pub mod shutdown;
 pub mod state;

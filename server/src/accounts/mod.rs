@@ -10,6 +10,7 @@ mod hashing;
 mod host_keys;
 mod import;
 mod login_limits;
+mod notice;
 mod password;
 mod pbkdf2_sha256;
 mod reset_tokens;
@@ -220,9 +221,8 @@ fn notify_password_changed(
             return;
         }
     };
-    let mail =
-        crate::mail::compose::password_changed(lang, &user.email, &user.username, at, reason);
-    if let Err(e) = crate::mail::enqueue(store, &mail) {
+    let mail = notice::password_changed(lang, &user.email, &user.username, at, reason);
+    if let Err(e) = crate::outbox::enqueue(store, &mail) {
         tracing::warn!(error = %e, "cannot queue the password-change notice");
     }
 }

@@ -1,11 +1,10 @@
-//! What each mail says, in English and German: the reset link, the notice after a password
-//! change, and the admin's test mail.
+//! What each mail says, in English and German: the reset link and the admin's test mail
+//! (the notice after a password change is the account code's: `accounts::notice`).
 //!
 //! Each is written once, as plain text; the HTML part is derived from that text when the
 //! mail is sent (`html.rs`), so the two parts cannot say different things. The text keeps
 //! to the shape `html.rs` reads: paragraphs split by a blank line, a link alone on its line.
 
-use crate::accounts::ChangeReason;
 use crate::lang::Lang;
 
 use super::Mail;
@@ -46,60 +45,6 @@ pub fn reset_link(
                  ignorieren Sie diese E-Mail: Ihr Passwort bleibt, wie es ist.\n"
             ),
         ),
-    };
-    Mail {
-        to: to.to_string(),
-        subject,
-        body,
-    }
-}
-
-/// The notice every password change sends the account's owner (SECURITY.md T14).
-pub fn password_changed(
-    lang: Lang,
-    to: &str,
-    username: &str,
-    at: i64,
-    reason: ChangeReason,
-) -> Mail {
-    let when = lang.readable_time(at);
-    let (subject, body) = match lang {
-        Lang::En => {
-            let how = match reason {
-                ChangeReason::Operator => "by your server's operator",
-                ChangeReason::AccountPage => "on the account page",
-                ChangeReason::EmailedLink => "with a reset link sent by email",
-            };
-            (
-                "Your flashcard-flow password was changed".to_string(),
-                format!(
-                    "Hello {username},\n\n\
-                     The password of your flashcard-flow account was changed on {when}, \
-                     {how}. Every device and browser was signed out; sign in again with the \
-                     new password.\n\n\
-                     If you did not do this, reset your password at once and tell your \
-                     server's operator.\n"
-                ),
-            )
-        }
-        Lang::De => {
-            let how = match reason {
-                ChangeReason::Operator => "vom Betreiber Ihres Servers",
-                ChangeReason::AccountPage => "auf der Kontoseite",
-                ChangeReason::EmailedLink => "mit einem per E-Mail gesendeten Link",
-            };
-            (
-                "Ihr flashcard-flow-Passwort wurde geändert".to_string(),
-                format!(
-                    "Hallo {username},\n\n\
-                     das Passwort Ihres flashcard-flow-Kontos wurde am {when} {how} \
-                     geändert. Alle Geräte und Browser wurden abgemeldet; melden Sie sich \
-                     mit dem neuen Passwort wieder an.\n\n\
-                     Wenn Sie das nicht waren, setzen Sie Ihr Passwort sofort zurück und \
-                     benachrichtigen Sie den Betreiber Ihres Servers.\n"
-                ),
-            )
-        }
     };
     Mail {
         to: to.to_string(),
@@ -150,20 +95,5 @@ mod tests {
         }
         let de = reset_link(Lang::De, "a@example.com", "alice", LINK, 30, 1_796_148_614);
         assert!(de.body.contains("1. Dezember 2026") && de.subject.contains("zurücksetzen"));
-    }
-
-    #[test]
-    fn the_notice_names_the_time_as_a_date_and_never_unix_time() {
-        for lang in [Lang::En, Lang::De] {
-            for reason in [
-                ChangeReason::Operator,
-                ChangeReason::AccountPage,
-                ChangeReason::EmailedLink,
-            ] {
-                let mail = password_changed(lang, "a@example.com", "alice", 1_796_148_614, reason);
-                assert!(mail.body.contains("2026, 18:10 UTC"), "{}", mail.body);
-                assert!(!mail.body.contains("Unix"), "{}", mail.body);
-            }
-        }
     }
 }

@@ -23,29 +23,10 @@ use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
-use crate::store::OutboxMail;
 
+pub use crate::outbox::{enqueue, Mail};
 pub use settings::{effective_smtp, save_smtp, SMTP_SETTING_NAMES};
 pub use smtp::send;
-
-/// A mail ready to go: recipient, subject, plain-text body. The body is the text part as
-/// the reader sees it; the HTML part is derived from it (paragraphs split by a blank line,
-/// a link alone on its line becomes a link).
-#[derive(Clone)]
-pub struct Mail {
-    pub to: String,
-    pub subject: String,
-    pub body: String,
-}
-
-impl std::fmt::Debug for Mail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The body may hold a reset link: never in a log.
-        f.debug_struct("Mail")
-            .field("subject", &self.subject)
-            .finish_non_exhaustive()
-    }
-}
 
 const MEMORY_ATTEMPTS: u32 = 5;
 const OUTBOX_ATTEMPTS: i32 = 8;
@@ -85,23 +66,6 @@ impl Mailer {
     pub fn outbox_changed(&self) {
         self.wake.notify_one();
     }
-}
-
-/// Queues a mail in the outbox table (no secrets). Used by the server and by adminctl.
-pub fn enqueue(
-    store: &dyn crate::store::Store,
-    mail: &Mail,
-) -> Result<(), crate::store::StoreError> {
-    let now = crate::clock::now();
-    store.enqueue_mail(&OutboxMail {
-        id: crate::store::new_id(),
-        recipient: mail.to.clone(),
-        subject: mail.subject.clone(),
-        body: mail.body.clone(),
-        created_at: now,
-        next_attempt_at: now,
-        attempts: 0,
-    })
 }
 
 /// Runs until `stop`: sends memory-queued mail as it comes and the outbox on a poll.
