@@ -92,18 +92,13 @@ async fn open_store_with_retries(
 /// While no account exists, says at start how to create the first admin: a newcomer who
 /// ran the README's first command otherwise meets a sign-in page with nobody to sign in as.
 async fn explain_first_run(state: &AppState) {
-    match state.with_store(|s| s.list_users()).await {
-        Ok(users) if users.is_empty() => {
-            let data_dir = state.config.data_dir.display();
-            tracing::warn!(
-                "no account exists yet: create the first admin with \
-                 `adminctl --data-dir {data_dir} user add --admin NAME EMAIL` \
-                 (it asks for the password), then sign in at {}/login",
-                state.config.public_url
-            );
-        }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "cannot count accounts"),
+    if state.is_first_run().await {
+        tracing::warn!(
+            "no account exists yet: create the first admin with `{}` (it asks for the \
+             password), then sign in at {}/login",
+            state.first_admin_command(),
+            state.config.public_url
+        );
     }
 }
 

@@ -30,6 +30,9 @@ pub struct AppState {
     pub smtp_config: std::sync::RwLock<Option<crate::config::SmtpSettings>>,
     pub limits: crate::web::RateLimits,
     pub started: Instant,
+    /// Set once an account is known to exist: until then the sign-in page says how to
+    /// create the first admin (and asks the database each time; after that, never).
+    pub accounts_exist: std::sync::atomic::AtomicBool,
     /// Normal syncs in progress (their count is reported by `Status`).
     pub normal_syncs: crate::sync::normal::NormalSyncs,
 }
@@ -59,6 +62,7 @@ impl AppState {
             media_dbs: Default::default(),
             collections: Default::default(),
             started: Instant::now(),
+            accounts_exist: Default::default(),
             normal_syncs: Default::default(),
         }
     }
@@ -68,6 +72,35 @@ impl AppState {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+
+    /// Whether no account exists yet (a fresh install). Once one does, the answer is
+    /// remembered: accounts are never all deleted in the normal course of things, and if
+    /// they are, the start-up log still says what to do.
+    pub async fn is_first_run(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        if self.accounts_exist.load(Ordering::Relaxed) {
+            return false;
+        }
+        match self.with_store(|s| s.list_users()).await {
+            Ok(users) if users.is_empty() => true,
+            Ok(_) => {
+                self.accounts_exist.store(true, Ordering::Relaxed);
+                false
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot count accounts");
+                false
+            }
+        }
+    }
+
+    /// The command that creates the first admin, as the operator would type it.
+    pub fn first_admin_command(&self) -> String {
+        format!(
+            "adminctl --data-dir {} user add --admin NAME EMAIL",
+            self.config.data_dir.display()
+        )
     }
 
     /// Runs a store call on the blocking pool, never on an async worker.

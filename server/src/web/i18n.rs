@@ -31,6 +31,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("common.tooMany", "Too many attempts. Please wait a minute and try again.", "Zu viele Versuche. Bitte warten Sie eine Minute und versuchen Sie es erneut."),
     ("common.save", "Save", "Speichern"),
     ("common.busy", "The server is busy checking other sign-ins. Please try again in a moment.", "Der Server prüft gerade viele andere Anmeldungen. Bitte versuchen Sie es gleich noch einmal."),
+    ("auth.login.firstRunTitle", "No account exists yet", "Es gibt noch kein Konto"),
+    ("auth.login.firstRun", "Create the first admin on the server with this command (it asks for the password), then sign in here:", "Legen Sie auf dem Server mit diesem Befehl den ersten Admin an (er fragt nach dem Passwort) und melden Sie sich dann hier an:"),
     ("auth.login.limited", "Too many failed attempts. Please wait {seconds} seconds and try again.", "Zu viele fehlgeschlagene Versuche. Bitte warten Sie {seconds} Sekunden und versuchen Sie es erneut."),
     ("common.errorCode", "Error {code}", "Fehler {code}"),
     ("common.toStart", "Go to the start page", "Zur Startseite"),

@@ -29,6 +29,8 @@ struct LoginPage {
     csrf: String,
     login: String,
     banner: Option<Banner>,
+    /// While no account exists: the command that creates the first admin.
+    first_run: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -59,12 +61,18 @@ pub async fn page(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderM
     } else {
         vec![]
     };
+    let first_run = if state.is_first_run().await {
+        Some(state.first_admin_command())
+    } else {
+        None
+    };
     render(
         &LoginPage {
             t,
             csrf,
             login: String::new(),
             banner,
+            first_run,
         },
         StatusCode::OK,
         cookies,
@@ -174,6 +182,7 @@ pub async fn submit(
                 csrf: expected,
                 login: form.login,
                 banner: Banner::error(text),
+                first_run: None,
             };
             with_retry_after(render(&page, status, vec![]), retry_after)
         }

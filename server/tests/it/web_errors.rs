@@ -385,3 +385,36 @@ async fn an_https_public_url_adds_hsts_for_a_year_without_subdomains_everywhere(
     }
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn while_no_account_exists_the_sign_in_page_says_how_to_create_the_first_admin() {
+    let app = crate::helpers::spawn_app().await;
+    let page = |lang: &'static str| {
+        let request = app
+            .http
+            .get(app.url("/login"))
+            .header("accept-language", lang);
+        async move {
+            request
+                .send()
+                .await
+                .expect("login page")
+                .text()
+                .await
+                .expect("body")
+        }
+    };
+    let command = format!(
+        "adminctl --data-dir {} user add --admin NAME EMAIL",
+        app.dir.path().display()
+    );
+    let english = page("en").await;
+    assert!(english.contains("No account exists yet"), "{english}");
+    assert!(english.contains(&command), "{english}");
+    assert!(page("de").await.contains("Es gibt noch kein Konto"));
+    app.add_user("alice", "alice-password-1").await;
+    let later = page("en").await;
+    assert!(!later.contains("No account exists yet"));
+    assert!(!later.contains("adminctl"));
+    app.shutdown().await;
+}
