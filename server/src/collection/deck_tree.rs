@@ -26,8 +26,8 @@ const UNLIMITED: u32 = 9999;
 /// Anki caps the nesting it shows (protobuf refuses deeper messages).
 const MAX_LEVEL: usize = 99;
 
-/// One line of the deck list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One line of the deck list (serialised as is by `GET /api/decks`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DeckListEntry {
     pub id: i64,
     /// The full name, components joined by `::`.

@@ -8,41 +8,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
 
-use crate::collection::{self, deck_tree::DeckListEntry};
+use crate::collection;
 use crate::state::AppState;
 
 use super::pages::json_error;
 use super::session;
-
-#[derive(Serialize)]
-struct DeckJson {
-    id: i64,
-    /// The full name, `::` between levels.
-    name: String,
-    level: u32,
-    collapsed: bool,
-    filtered: bool,
-    new: u32,
-    learn: u32,
-    review: u32,
-}
-
-impl From<DeckListEntry> for DeckJson {
-    fn from(d: DeckListEntry) -> Self {
-        DeckJson {
-            id: d.id,
-            name: d.name,
-            level: d.level,
-            collapsed: d.collapsed,
-            filtered: d.filtered,
-            new: d.new,
-            learn: d.learn,
-            review: d.review,
-        }
-    }
-}
 
 pub async fn api(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let Some(signed_in) = session::current(&state, &headers).await else {
@@ -57,10 +28,7 @@ pub async fn api(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Resp
         tokio::task::spawn_blocking(move || collection::user_deck_list(&data_dir, user_id, now))
             .await;
     match listed {
-        Ok(Ok(decks)) => {
-            let decks: Vec<DeckJson> = decks.into_iter().map(DeckJson::from).collect();
-            Json(serde_json::json!({ "decks": decks })).into_response()
-        }
+        Ok(Ok(decks)) => Json(serde_json::json!({ "decks": decks })).into_response(),
         Ok(Err(e)) => {
             tracing::error!(user_id, error = %e, "cannot read the deck list");
             json_error(

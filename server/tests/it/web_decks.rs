@@ -40,6 +40,19 @@ async fn decks(app: &TestApp, cookie: &str) -> (u16, Value) {
     (status, response.json().await.expect("json"))
 }
 
+/// Each deck's id, name and the three counts, the part both sides must agree on.
+fn counts(decks: &Value) -> Vec<Value> {
+    decks
+        .as_array()
+        .expect("decks")
+        .iter()
+        .map(|d| {
+            json!({"id": d["id"], "name": d["name"], "new": d["new"],
+                   "learn": d["learn"], "review": d["review"]})
+        })
+        .collect()
+}
+
 fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/deck_tree")
 }
@@ -73,15 +86,7 @@ async fn the_deck_list_has_the_counts_anki_shows_for_every_collection() {
         let collection = zstd::decode_all(compressed.as_slice()).expect("zstd");
         let path = collection_file::collection_path(app.dir.path(), alice.id);
         std::fs::write(&path, collection).expect("write collection");
-        let expected: Vec<Value> = vector["decks"]
-            .as_array()
-            .expect("decks")
-            .iter()
-            .map(|d| {
-                json!({"id": d["id"], "name": d["name"], "new": d["new"],
-                       "learn": d["learn"], "review": d["review"]})
-            })
-            .collect();
+        let expected = counts(&vector["decks"]);
         // Anki counted somewhere between these two seconds: set the server's clock there.
         let (from, to) = (vector["now_from"].as_i64(), vector["now_to"].as_i64());
         let (from, to) = (from.expect("now_from"), to.expect("now_to"));
@@ -90,15 +95,7 @@ async fn the_deck_list_has_the_counts_anki_shows_for_every_collection() {
             app.state.clock.advance(now - app.state.clock.now());
             let (status, body) = decks(&app, &cookie).await;
             assert_eq!(status, 200, "{body}");
-            let got: Vec<Value> = body["decks"]
-                .as_array()
-                .expect("decks")
-                .iter()
-                .map(|d| {
-                    json!({"id": d["id"], "name": d["name"], "new": d["new"],
-                           "learn": d["learn"], "review": d["review"]})
-                })
-                .collect();
+            let got = counts(&body["decks"]);
             if got == expected {
                 seen.clear();
                 break;
