@@ -48,6 +48,12 @@ export FF_DAY_TIMING_VECTORS="$PWD/target/day_timing_vectors.json"
 rm -rf target/deck_tree_vectors
 "$venv/bin/python" tests/oracle/deck_tree_vectors.py target/deck_tree_vectors
 export FF_DECK_TREE_VECTORS="$PWD/target/deck_tree_vectors/vectors.json"
+# Anki's own rendering of cards (question, answer, css, typed-answer comparisons) for
+# collections it builds now: the oracle the render tests compare against (besides the
+# committed vectors).
+rm -rf target/render_vectors
+"$venv/bin/python" tests/oracle/render_vectors.py target/render_vectors
+export FF_RENDER_VECTORS="$PWD/target/render_vectors/vectors.json"
 cargo test --workspace --quiet
 
 step "acceptance on SQLite: real binaries, real Anki client"
