@@ -48,6 +48,11 @@ export FF_DAY_TIMING_VECTORS="$PWD/target/day_timing_vectors.json"
 rm -rf target/deck_tree_vectors
 "$venv/bin/python" tests/oracle/deck_tree_vectors.py target/deck_tree_vectors
 export FF_DECK_TREE_VECTORS="$PWD/target/deck_tree_vectors/vectors.json"
+# Anki's own answers (button labels, the card and revlog rows answer_card writes) for
+# collections it builds now: the oracle the scheduler tests compare against.
+rm -rf target/sched_vectors
+"$venv/bin/python" tests/oracle/sched_vectors.py target/sched_vectors
+export FF_SCHED_VECTORS="$PWD/target/sched_vectors/vectors.json"
 cargo test --workspace --quiet
 
 step "acceptance on SQLite: real binaries, real Anki client"
