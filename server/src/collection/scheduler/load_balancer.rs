@@ -1,7 +1,7 @@
 //! The load balancer (on unless the collection's `loadBalancerEnabled` is false): instead
 //! of a plain fuzz, a review interval of at most 90 days is drawn from its fuzz range with
-//! each day weighted by how few reviews of the same preset are due on it, `(1 / due)² ×
-//! (1 / interval)` (an empty day weighs 1), a day with a sibling of the card due weighing
+//! each day weighted by how few reviews of the same preset are due on it, `(1 / due)^2.15 ×
+//! (1 / interval)³` (an empty day weighs 1), a day with a sibling of the card due weighing
 //! a thousandth when the preset buries review siblings, and easy days lowering the weight
 //! of their weekday. The draw uses the card's fuzz generator.
 //!
@@ -22,6 +22,12 @@ const MAX_BALANCED_INTERVAL: u32 = 90;
 /// Days Anki keeps counts for: 10% past the longest balanced interval.
 const DAYS_COUNTED: u32 = 99;
 const SIBLING_PENALTY: f32 = 0.001;
+/// The powers of a day's due count and of its interval in the day's weight, as Anki has
+/// had them since it tuned them by simulation (ankitects/anki#3864; before, a square and
+/// a plain inverse). The oracle tells both apart: with a square of the due count 8 of its
+/// vectors differ, with a plain inverse of the interval 60.
+const DUE_POWER: f32 = 2.15;
+const INTERVAL_POWER: i32 = 3;
 const DAY: i64 = 86_400;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +151,10 @@ impl ReviewLoad {
                     Some(note) if day.notes.contains(&note) => SIBLING_PENALTY,
                     _ => 1.0,
                 };
-                (1.0 / day.cards as f32).powi(2) * (1.0 / days as f32) * sibling * easy
+                (1.0 / day.cards as f32).powf(DUE_POWER)
+                    * (1.0 / days as f32).powi(INTERVAL_POWER)
+                    * sibling
+                    * easy
             })
             .collect();
         let choice = WeightedIndex::new(&weights).ok()?;

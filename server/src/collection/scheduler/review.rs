@@ -119,6 +119,11 @@ pub(super) fn is_leech(lapses: u32, threshold: u32) -> bool {
     if threshold == 0 {
         return false;
     }
+    let Some(past) = lapses.checked_sub(threshold) else {
+        return false;
+    };
     let half = (threshold as f32 / 2.0).ceil().max(1.0) as u32;
-    lapses >= threshold && (lapses - threshold).is_multiple_of(half)
+    // A whole number of half thresholds past it. Not `%`: clippy would ask for
+    // `is_multiple_of`, which is newer (1.87) than the workspace's rust-version.
+    past / half * half == past
 }
