@@ -180,6 +180,7 @@ CASES = {
             ("lapse", "delays"): [],
             ("new", "ints"): [2, 6, 0],
             ("rev", "ease4"): 2.0,
+            # outside the 0.5-1.3 Anki allows: it schedules with the default, 1.2
             ("rev", "hardFactor"): 1.5,
             ("rev", "ivlFct"): 1.5,
             ("lapse", "mult"): 0.3,
@@ -206,6 +207,15 @@ CASES = {
         "set": {("new", "delays"): [1.0, 10.0, 60.0], ("lapse", "delays"): [10.0, 120.0]},
         "steps": 3, "relearn": 2, "leech": 8, "load_balancer": False,
     },
+    # Up to 9 reviews a day, and 3, 9 and 1 on the days a new card's Easy (4 days) can
+    # fall on: where the load balancer's power of the due count changes the pick for
+    # about 7% of draws, so the 40 new cards all but surely show it.
+    "busy_days": {
+        "set": {},
+        "steps": 2, "relearn": 1, "leech": 8, "load_balancer": True,
+        "load": lambda d: {3: 3, 4: 9, 5: 1}.get(d, (d * 5) % 9),
+        "new_cards": 40,
+    },
     "siblings_buried": {
         "set": {("rev", "bury"): True, ("new", "bury"): True},
         "steps": 2, "relearn": 1, "leech": 8, "load_balancer": True, "siblings": True,
@@ -219,11 +229,12 @@ def build(col, name: str, spec: dict) -> list[int]:
     if not spec["load_balancer"]:
         col.load_balancer_enabled = False
     # The load in this preset: an uneven spread over the next ten weeks.
-    spread_reviews(col, did, range(1, 70), lambda d: (d * 7) % 5)
+    spread_reviews(col, did, range(1, 70), spec.get("load", lambda d: (d * 7) % 5))
     # Another preset's load on the same days does not count.
     other = deck(col, f"Other {name}", preset(col, f"other {name}"))
     spread_reviews(col, other, range(1, 30, 2), lambda d: 6)
     cards = standard_cards(col, did, spec["steps"], spec["relearn"], spec["leech"])
+    cards += [note[0] for note in add_notes(col, did, spec.get("new_cards", 0))]
     if spec.get("siblings"):
         # Reviews whose sibling is due on some of the days the fuzz range covers.
         today = col.sched.today
