@@ -54,6 +54,11 @@ export FF_DECK_TREE_VECTORS="$PWD/target/deck_tree_vectors/vectors.json"
 rm -rf target/render_vectors
 "$venv/bin/python" tests/oracle/render_vectors.py target/render_vectors
 export FF_RENDER_VECTORS="$PWD/target/render_vectors/vectors.json"
+# Anki's own answers (button labels, the card and revlog rows answer_card writes) for
+# collections it builds now: the oracle the scheduler tests compare against.
+rm -rf target/sched_vectors
+"$venv/bin/python" tests/oracle/sched_vectors.py target/sched_vectors
+export FF_SCHED_VECTORS="$PWD/target/sched_vectors/vectors.json"
 cargo test --workspace --quiet
 
 step "acceptance on SQLite: real binaries, real Anki client"

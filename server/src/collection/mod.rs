@@ -9,6 +9,7 @@ mod files_meta;
 mod kept_per_user;
 mod open;
 pub mod render;
+pub mod scheduler;
 pub mod time;
 mod user_locks;
 

@@ -1,0 +1,91 @@
+//! A row of the `cards` table as the scheduler reads and writes it, and the part of its
+//! `data` JSON the v3 scheduler maintains (`pos`, the position a new card had; `lrt`, the
+//! time of the last review).
+
+use serde::{Deserialize, Serialize};
+
+/// `cards.type`.
+pub const TYPE_NEW: i64 = 0;
+pub const TYPE_LEARN: i64 = 1;
+pub const TYPE_REVIEW: i64 = 2;
+pub const TYPE_RELEARN: i64 = 3;
+
+/// `cards.queue`.
+pub const QUEUE_SUSPENDED: i64 = -1;
+pub const QUEUE_NEW: i64 = 0;
+pub const QUEUE_LEARN: i64 = 1;
+pub const QUEUE_REVIEW: i64 = 2;
+pub const QUEUE_DAY_LEARN: i64 = 3;
+
+/// The scheduling columns of one card, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardRow {
+    pub id: i64,
+    pub note_id: i64,
+    pub deck_id: i64,
+    pub card_type: i64,
+    pub queue: i64,
+    /// A position (new), a timestamp in seconds (intraday learning) or a day number.
+    pub due: i64,
+    pub interval: i64,
+    /// Ease in permille (2500 = 250%).
+    pub factor: i64,
+    pub reps: i64,
+    pub lapses: i64,
+    /// Learning steps remaining (Anki keeps only `left % 1000` meaningful in v3).
+    pub left: i64,
+    pub original_due: i64,
+    pub original_deck_id: i64,
+    pub data: String,
+}
+
+/// The keys of `cards.data` the scheduler writes, in the order Anki writes them; other
+/// keys a client stored (FSRS memory, which is out of scope here) are not kept.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(super) struct CardData {
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
+    pub pos: Option<u32>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
+    pub lrt: Option<i64>,
+    /// Custom scheduling data (a JSON object in a string).
+    #[serde(
+        skip_serializing_if = "custom_data_is_empty",
+        default,
+        deserialize_with = "lenient"
+    )]
+    pub cd: Option<String>,
+}
+
+fn custom_data_is_empty(cd: &Option<String>) -> bool {
+    matches!(cd.as_deref(), None | Some("") | Some("{}"))
+}
+
+/// A value of the wrong type reads as absent, as Anki reads it.
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).ok())
+}
+
+impl CardData {
+    /// Reads the column; anything unreadable is an empty object, as in Anki.
+    pub fn parse(data: &str) -> CardData {
+        serde_json::from_str(data).unwrap_or_default()
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serialising a struct of options and strings cannot fail.
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+}
