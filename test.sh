@@ -59,6 +59,11 @@ export FF_RENDER_VECTORS="$PWD/target/render_vectors/vectors.json"
 rm -rf target/sched_vectors
 "$venv/bin/python" tests/oracle/sched_vectors.py target/sched_vectors
 export FF_SCHED_VECTORS="$PWD/target/sched_vectors/vectors.json"
+# Anki's own study queue (get_queued_cards after selecting a deck) and the siblings its
+# answers bury, for collections it builds now: the oracle the queue tests compare against.
+rm -rf target/queue_vectors
+"$venv/bin/python" tests/oracle/queue_vectors.py target/queue_vectors
+export FF_QUEUE_VECTORS="$PWD/target/queue_vectors/vectors.json"
 cargo test --workspace --quiet
 
 step "acceptance on SQLite: real binaries, real Anki client"

@@ -8,6 +8,7 @@ pub mod file;
 mod files_meta;
 mod kept_per_user;
 mod open;
+pub mod queue;
 pub mod render;
 pub mod scheduler;
 pub mod time;
