@@ -203,7 +203,15 @@ def test_uploads_killed_mid_way_leave_nothing_behind_once_restarted(server, anki
     plant()
     add_notes(a, 5, "after")
     upload(a)
-    assert leftovers(udir) == [], "a full upload did not sweep first"
+    # The upload's own retired collection is deleted in the background after the reply (the
+    # client need not wait for its blocks to be freed): every planted leftover must be gone
+    # at once, and the retired file soon after.
+    assert not set(planted) & set(leftovers(udir)), "a full upload did not sweep first"
+    assert all(name.startswith("upload-retired-") for name in leftovers(udir)), leftovers(udir)
+    deadline = time.monotonic() + 10
+    while leftovers(udir) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert leftovers(udir) == [], "the replaced collection was never deleted"
 
     # The collection is whole, and the real client syncs with it.
     assert integrity(collection) == "ok"
