@@ -319,7 +319,10 @@ fn clamp_f32(value: f32, allowed: std::ops::RangeInclusive<f32>, default: f32) -
     }
 }
 
-fn clamped(mut c: DeckConfigConfig) -> DeckConfigConfig {
+/// The config as Anki uses it: each stored value outside the range the options screen
+/// allows replaced by its default, as Anki does every time it loads a config. The JSON
+/// the bridge writes and the scheduler's presets both go through this one table.
+pub fn clamped(mut c: DeckConfigConfig) -> DeckConfigConfig {
     c.new_per_day = clamp_u32(c.new_per_day, 0..=9999, 20);
     c.reviews_per_day = clamp_u32(c.reviews_per_day, 0..=9999, 200);
     c.new_per_day_minimum = clamp_u32(c.new_per_day_minimum, 0..=9999, 0);

@@ -15,7 +15,9 @@ mod other;
 pub mod pb;
 
 pub use deck::{deck_from_json, deck_to_json, native_deck_name, DeckRow};
-pub use deck_config::{deck_config_from_json, deck_config_to_json, DeckConfigRow};
+pub use deck_config::{
+    clamped as deck_config_clamped, deck_config_from_json, deck_config_to_json, DeckConfigRow,
+};
 pub use json_in::id as json_id;
 pub use json_out::array as json_array;
 pub use notetype::{

@@ -1,7 +1,6 @@
 //! The options of a deck's preset (`deck_config.config`) the answer depends on.
 
-use std::ops::RangeInclusive;
-
+use crate::schema_bridge::deck_config_clamped;
 use crate::schema_bridge::pb::DeckConfigConfig;
 
 /// `LeechAction::Suspend` in the protobuf; anything else only tags the note.
@@ -45,27 +44,28 @@ pub struct Preset {
 impl Preset {
     /// The preset as Anki schedules with it: a stored value outside the range the options
     /// screen allows is replaced by its default every time Anki loads the config (the
-    /// same rule as `schema_bridge::deck_config`), so a hard interval of 1.5 stored by
+    /// bridge's one table, [`deck_config_clamped`]), so a hard interval of 1.5 stored by
     /// another client schedules as 1.2.
     pub fn from_config(id: i64, config: &DeckConfigConfig) -> Preset {
+        let config = deck_config_clamped(config.clone());
         Preset {
             id,
-            learn_steps: config.learn_steps.clone(),
-            relearn_steps: config.relearn_steps.clone(),
-            graduating_interval_good: or_default(config.graduating_interval_good, 1..=36500, 1),
-            graduating_interval_easy: or_default(config.graduating_interval_easy, 1..=36500, 4),
-            initial_ease: or_default(config.initial_ease, 1.31..=5.0, 2.5),
-            easy_multiplier: or_default(config.easy_multiplier, 1.0..=5.0, 1.3),
-            hard_multiplier: or_default(config.hard_multiplier, 0.5..=1.3, 1.2),
-            lapse_multiplier: or_default(config.lapse_multiplier, 0.0..=1.0, 0.0),
-            interval_multiplier: or_default(config.interval_multiplier, 0.5..=2.0, 1.0),
-            maximum_review_interval: or_default(config.maximum_review_interval, 1..=36500, 36500),
-            minimum_lapse_interval: or_default(config.minimum_lapse_interval, 1..=36500, 1),
-            leech_threshold: or_default(config.leech_threshold, 1..=9999, 8),
+            learn_steps: config.learn_steps,
+            relearn_steps: config.relearn_steps,
+            graduating_interval_good: config.graduating_interval_good,
+            graduating_interval_easy: config.graduating_interval_easy,
+            initial_ease: config.initial_ease,
+            easy_multiplier: config.easy_multiplier,
+            hard_multiplier: config.hard_multiplier,
+            lapse_multiplier: config.lapse_multiplier,
+            interval_multiplier: config.interval_multiplier,
+            maximum_review_interval: config.maximum_review_interval,
+            minimum_lapse_interval: config.minimum_lapse_interval,
+            leech_threshold: config.leech_threshold,
             leech_suspends: config.leech_action == LEECH_ACTION_SUSPEND,
-            cap_answer_time_to_secs: or_default(config.cap_answer_time_to_secs, 1..=9999, 60),
+            cap_answer_time_to_secs: config.cap_answer_time_to_secs,
             bury_reviews: config.bury_reviews,
-            easy_days_percentages: config.easy_days_percentages.clone(),
+            easy_days_percentages: config.easy_days_percentages,
         }
     }
 
@@ -74,14 +74,5 @@ impl Preset {
     pub(super) fn interval_bounds(&self, minimum: u32) -> (u32, u32) {
         let maximum = self.maximum_review_interval.max(1);
         (minimum.clamp(1, maximum), maximum)
-    }
-}
-
-/// `value` when `allowed` holds it, else `default`.
-fn or_default<T: PartialOrd>(value: T, allowed: RangeInclusive<T>, default: T) -> T {
-    if allowed.contains(&value) {
-        value
-    } else {
-        default
     }
 }
