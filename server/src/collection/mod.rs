@@ -11,6 +11,8 @@ mod open;
 pub mod queue;
 pub mod render;
 pub mod scheduler;
+#[cfg(test)]
+mod test_fixtures;
 pub mod time;
 mod user_locks;
 

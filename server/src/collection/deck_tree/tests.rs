@@ -1,10 +1,9 @@
 use std::path::{Path, PathBuf};
 
-use r2d2_sqlite::rusqlite::OpenFlags;
 use serde::Deserialize;
 
 use super::*;
-use crate::collection::file;
+use crate::collection::test_fixtures::open_fixture;
 use crate::collection::time::DayRules;
 
 #[derive(Deserialize)]
@@ -68,12 +67,7 @@ fn the_deck_list_is_what_anki_shows_for_every_collection() {
 }
 
 fn check_vector(dir: &Path, v: &Vector) {
-    let compressed = std::fs::read(dir.join(&v.file)).expect("fixture collection");
-    let bytes = zstd::decode_all(compressed.as_slice()).expect("zstd");
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let path = tmp.path().join("collection.anki2");
-    std::fs::write(&path, bytes).expect("write collection");
-    let conn = file::open(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
+    let (_tmp, conn) = open_fixture(dir, &v.file);
     let rules = DayRules::read(&conn).expect("day rules");
     // Anki looked at the clock somewhere between these two seconds.
     let mut last = None;

@@ -1,11 +1,10 @@
 use std::path::{Path, PathBuf};
 
-use r2d2_sqlite::rusqlite::{Connection, OpenFlags};
 use serde::Deserialize;
 
 use super::*;
-use crate::collection::file;
-use crate::collection::scheduler::CardRow;
+use crate::collection::scheduler::read_card;
+use crate::collection::test_fixtures::open_fixture;
 
 #[derive(Deserialize)]
 struct Vectors {
@@ -53,17 +52,6 @@ fn vector_sets() -> Vec<PathBuf> {
 fn read_vectors(path: &Path) -> Vectors {
     let text = std::fs::read_to_string(path).expect("the vectors file");
     serde_json::from_str(&text).expect("vectors parse")
-}
-
-/// Opens a fixture collection (a zstd-compressed file) from a copy in a temp dir.
-fn open_fixture(dir: &Path, file_name: &str) -> (tempfile::TempDir, Connection) {
-    let compressed = std::fs::read(dir.join(file_name)).expect("fixture collection");
-    let bytes = zstd::decode_all(compressed.as_slice()).expect("zstd");
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let path = tmp.path().join("collection.anki2");
-    std::fs::write(&path, bytes).expect("write collection");
-    let conn = file::open(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
-    (tmp, conn)
 }
 
 fn kind_name(kind: QueueKind) -> &'static str {
@@ -137,7 +125,7 @@ fn answering_buries_the_siblings_anki_buries() {
         let dir = path.parent().expect("vectors live in a directory");
         for v in &vectors.buried {
             let (_tmp, conn) = open_fixture(dir, &v.file);
-            let card = card_row(&conn, v.card_id);
+            let card = read_card(&conn, v.card_id).expect("the answered card");
             let home = if card.original_deck_id != 0 {
                 card.original_deck_id
             } else {
@@ -148,33 +136,6 @@ fn answering_buries_the_siblings_anki_buries() {
             assert_eq!(ours, v.buried, "{} {} card {}", v.case, v.file, v.card_id);
         }
     }
-}
-
-fn card_row(conn: &Connection, id: i64) -> CardRow {
-    conn.query_row(
-        "SELECT id, nid, did, type, queue, due, ivl, factor, reps, lapses, left, odue, odid, data
-         FROM cards WHERE id = ?1",
-        [id],
-        |r| {
-            Ok(CardRow {
-                id: r.get(0)?,
-                note_id: r.get(1)?,
-                deck_id: r.get(2)?,
-                card_type: r.get(3)?,
-                queue: r.get(4)?,
-                due: r.get(5)?,
-                interval: r.get(6)?,
-                factor: r.get(7)?,
-                reps: r.get(8)?,
-                lapses: r.get(9)?,
-                left: r.get(10)?,
-                original_due: r.get(11)?,
-                original_deck_id: r.get(12)?,
-                data: r.get(13)?,
-            })
-        },
-    )
-    .expect("the answered card")
 }
 
 #[test]

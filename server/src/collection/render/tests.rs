@@ -1,12 +1,12 @@
 use std::path::{Path, PathBuf};
 
-use r2d2_sqlite::rusqlite::{Connection, OpenFlags};
+use r2d2_sqlite::rusqlite::Connection;
 use regex::{Captures, Regex};
 use serde::Deserialize;
 
 use super::html::decode_entities;
 use super::*;
-use crate::collection::file;
+use crate::collection::test_fixtures::open_fixture;
 
 #[derive(Deserialize)]
 struct Vectors {
@@ -112,16 +112,6 @@ fn a_missing_card_is_an_error_not_a_panic() {
             Err(RenderError::NoSuchCard(1))
         ));
     }
-}
-
-fn open_fixture(dir: &Path, file: &str) -> (tempfile::TempDir, Connection) {
-    let compressed = std::fs::read(dir.join(file)).expect("fixture collection");
-    let bytes = zstd::decode_all(compressed.as_slice()).expect("zstd");
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let path = tmp.path().join("collection.anki2");
-    std::fs::write(&path, bytes).expect("write collection");
-    let conn = file::open(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
-    (tmp, conn)
 }
 
 fn check_card(conn: &Connection, case: &str, oracle: &OracleCard) {

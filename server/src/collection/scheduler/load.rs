@@ -71,7 +71,8 @@ pub fn load_for_answer(conn: &Connection, card_id: i64, now: i64) -> Result<ForA
     })
 }
 
-pub(super) fn read_card(conn: &Connection, card_id: i64) -> Result<CardRow, SchedError> {
+/// The scheduling columns of card `card_id`.
+pub(crate) fn read_card(conn: &Connection, card_id: i64) -> Result<CardRow, SchedError> {
     conn.query_row(
         "SELECT id, nid, did, type, queue, due, ivl, factor, reps, lapses, left, odue, odid, data
          FROM cards WHERE id = ?1",

@@ -27,6 +27,8 @@ pub use answer::{
 };
 pub use card::*;
 pub use labels::labels;
+#[cfg(test)]
+pub(crate) use load::read_card;
 pub use load::{load_for_answer, ForAnswer};
 pub use load_balancer::ReviewLoad;
 pub use preset::Preset;

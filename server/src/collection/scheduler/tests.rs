@@ -1,11 +1,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use r2d2_sqlite::rusqlite::{Connection, OpenFlags};
+use r2d2_sqlite::rusqlite::Connection;
 use serde::Deserialize;
 
 use super::*;
-use crate::collection::file;
+use crate::collection::test_fixtures::open_fixture_in;
 
 #[derive(Deserialize)]
 struct Vector {
@@ -127,7 +127,7 @@ fn every_answer_is_what_anki_writes() {
         for v in &vectors {
             let conn = collections
                 .entry(v.file.clone())
-                .or_insert_with(|| open_fixture(dir, &v.file, tmp.path()));
+                .or_insert_with(|| open_fixture_in(dir, &v.file, tmp.path()));
             if let Err(report) = check_vector(conn, v) {
                 failures.push(report);
             }
@@ -156,14 +156,6 @@ fn a_leech_repeats_every_half_threshold_after_the_first() {
     assert_eq!(leeches(8), [8, 12]);
     assert_eq!(leeches(1), (1..=13).collect::<Vec<_>>());
     assert_eq!(leeches(0), Vec::<u32>::new());
-}
-
-fn open_fixture(dir: &Path, name: &str, tmp: &Path) -> Connection {
-    let compressed = std::fs::read(dir.join(name)).expect("fixture collection");
-    let bytes = zstd::decode_all(compressed.as_slice()).expect("zstd");
-    let path = tmp.join(name.trim_end_matches(".zst"));
-    std::fs::write(&path, bytes).expect("write collection");
-    file::open(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open")
 }
 
 /// Anki looked at the clock somewhere between `now_from` and `now_to`: one of those
