@@ -43,27 +43,19 @@ cargo build --workspace --bins --quiet
 mkdir -p target
 "$venv/bin/python" tests/oracle/day_timing_vectors.py > target/day_timing_vectors.json
 export FF_DAY_TIMING_VECTORS="$PWD/target/day_timing_vectors.json"
-# Anki's own deck list (new / learning / review counts) for collections it builds now:
-# the oracle the deck-tree tests compare against (besides the committed vectors).
-rm -rf target/deck_tree_vectors
-"$venv/bin/python" tests/oracle/deck_tree_vectors.py target/deck_tree_vectors
-export FF_DECK_TREE_VECTORS="$PWD/target/deck_tree_vectors/vectors.json"
-# Anki's own rendering of cards (question, answer, css, typed-answer comparisons) for
-# collections it builds now: the oracle the render tests compare against (besides the
-# committed vectors).
-rm -rf target/render_vectors
-"$venv/bin/python" tests/oracle/render_vectors.py target/render_vectors
-export FF_RENDER_VECTORS="$PWD/target/render_vectors/vectors.json"
-# Anki's own answers (button labels, the card and revlog rows answer_card writes) for
-# collections it builds now: the oracle the scheduler tests compare against.
-rm -rf target/sched_vectors
-"$venv/bin/python" tests/oracle/sched_vectors.py target/sched_vectors
-export FF_SCHED_VECTORS="$PWD/target/sched_vectors/vectors.json"
-# Anki's own study queue (get_queued_cards after selecting a deck) and the siblings its
-# answers bury, for collections it builds now: the oracle the queue tests compare against.
-rm -rf target/queue_vectors
-"$venv/bin/python" tests/oracle/queue_vectors.py target/queue_vectors
-export FF_QUEUE_VECTORS="$PWD/target/queue_vectors/vectors.json"
+# The oracles the collection tests compare against besides the committed vectors: what
+# the installed anki computes now, on collections it builds now (tests/oracle/NAME_vectors.py
+# writes OUT_DIR/vectors.json and the collections next to it; VAR points the tests at it).
+oracle() {
+  local name=$1 var=$2
+  rm -rf "target/${name}_vectors"
+  "$venv/bin/python" "tests/oracle/${name}_vectors.py" "target/${name}_vectors"
+  export "$var=$PWD/target/${name}_vectors/vectors.json"
+}
+oracle deck_tree FF_DECK_TREE_VECTORS  # the deck list: new / learning / review counts
+oracle render FF_RENDER_VECTORS        # question, answer, css, typed-answer comparisons
+oracle sched FF_SCHED_VECTORS          # button labels, the rows answer_card writes
+oracle queue FF_QUEUE_VECTORS          # get_queued_cards, and what its answers bury
 cargo test --workspace --quiet
 
 step "acceptance on SQLite: real binaries, real Anki client"

@@ -25,29 +25,18 @@ import sys
 import tempfile
 import time
 
-os.environ["TZ"] = "UTC"  # the day turns at the same instant for Anki and the Rust test
-time.tzset()
+from oracle_common import (  # first: it sets TZ=UTC before anki is imported
+    add_basic_notes,
+    keep_compressed,
+    make_collection,
+    out_dir_from_argv,
+    write_vectors,
+)
 
-DAY = 86_400
-DAYS_ELAPSED = 100  # collections are made "100 days old" so review days are positive
 
 # queue / type values as stored in the cards table
 NEW, LEARN, REVIEW, DAY_LEARN, RELEARN = 0, 1, 2, 3, 3
 SUSPENDED, SCHED_BURIED, USER_BURIED = -1, -2, -3
-
-
-def make_collection(path: str):
-    from anki.collection import Collection
-
-    col = Collection(path)
-    crt = int(time.time()) - DAYS_ELAPSED * DAY - 3600
-    col.db.execute("update col set crt = ?", crt)
-    col.set_config("rollover", 4)
-    col.set_config("creationOffset", 0)
-    col.set_config("localOffset", 0)
-    # Anki unburies on its first look at a new day; look once before burying anything.
-    col.sched.deck_due_tree()
-    return col
 
 
 def preset(col, name: str, new: int, rev: int) -> int:
@@ -73,16 +62,7 @@ def deck(col, name: str, conf_id: int | None = None, **fields) -> int:
 
 def add_notes(col, did: int, count: int, reversed_: bool = False) -> list[int]:
     """Adds `count` notes and returns their card ids in creation order."""
-    name = "Basic (and reversed card)" if reversed_ else "Basic"
-    model = col.models.by_name(name)
-    cids = []
-    for i in range(count):
-        note = col.new_note(model)
-        note["Front"] = f"{did}-{i}-{time.monotonic_ns()}"
-        note["Back"] = "back"
-        col.add_note(note, did)
-        cids.extend(note.card_ids())
-    return cids
+    return [cid for note in add_basic_notes(col, did, count, reversed_) for cid in note]
 
 
 def set_card(col, cid: int, ctype: int, queue: int, due: int, ivl: int = 0) -> None:
@@ -247,7 +227,6 @@ def flatten(node, out: list, prefix: str = "") -> None:
 def run_case(name: str, build, out_dir: str) -> dict:
     """Builds the case, keeps the closed file (zstd-compressed: an Anki collection is
     mostly empty pages), then reopens it and has Anki compute the tree."""
-    import zstandard
     from anki.collection import Collection
 
     file = f"{name}.anki2.zst"
@@ -256,8 +235,7 @@ def run_case(name: str, build, out_dir: str) -> dict:
         col = make_collection(path)
         build(col)
         col.close(downgrade=False)
-        with open(path, "rb") as src, open(os.path.join(out_dir, file), "wb") as dst:
-            dst.write(zstandard.ZstdCompressor(level=19).compress(src.read()))
+        keep_compressed(path, out_dir, file)
         col = Collection(path)
         now_from = int(time.time())
         tree = col.sched.deck_due_tree()
@@ -271,15 +249,11 @@ def run_case(name: str, build, out_dir: str) -> dict:
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
+    out_dir = out_dir_from_argv(__doc__)
+    if out_dir is None:
         return 2
-    out_dir = sys.argv[1]
-    os.makedirs(out_dir, exist_ok=True)
     vectors = [run_case(name, build, out_dir) for name, build in CASES.items()]
-    with open(os.path.join(out_dir, "vectors.json"), "w") as f:
-        json.dump(vectors, f, indent=1)
-        f.write("\n")
+    write_vectors(out_dir, vectors)
     return 0
 
 

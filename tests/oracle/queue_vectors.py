@@ -28,36 +28,25 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
 
-os.environ["TZ"] = "UTC"  # the day turns at the same instant for Anki and the Rust test
-time.tzset()
+from oracle_common import (  # first: it sets TZ=UTC before anki is imported
+    add_basic_notes,
+    keep_compressed,
+    make_collection,
+    out_dir_from_argv,
+    write_vectors,
+)
 
-DAY = 86_400
-DAYS_ELAPSED = 100
+
 FETCH_LIMIT = 50
 
 NEW, LEARN, REVIEW, RELEARN = 0, 1, 2, 3  # card types
 Q_SUSPENDED, Q_SCHED_BURIED, Q_USER_BURIED = -1, -2, -3
 Q_NEW, Q_LEARN, Q_REVIEW, Q_DAY_LEARN = 0, 1, 2, 3
 KINDS = {0: "new", 1: "learning", 2: "review"}  # QueuedCard.queue
-
-
-def make_collection(path: str):
-    from anki.collection import Collection
-
-    col = Collection(path)
-    crt = int(time.time()) - DAYS_ELAPSED * DAY - 3600
-    col.db.execute("update col set crt = ?", crt)
-    col.set_config("rollover", 4)
-    col.set_config("creationOffset", 0)
-    col.set_config("localOffset", 0)
-    # Anki unburies on its first look at a new day; look once before burying anything.
-    col.sched.deck_due_tree()
-    return col
 
 
 def preset(col, name: str, *, new=20, rev=200, bury=(False, False, False), **v3) -> int:
@@ -85,20 +74,6 @@ def deck(col, name: str, conf_id: int | None = None, **fields) -> int:
     return did
 
 
-def add_notes(col, did: int, count: int, reversed_: bool = False) -> list[list[int]]:
-    """Adds `count` notes; returns each note's card ids (template order)."""
-    name = "Basic (and reversed card)" if reversed_ else "Basic"
-    model = col.models.by_name(name)
-    notes = []
-    for i in range(count):
-        note = col.new_note(model)
-        note["Front"] = f"{did}-{i}-{time.monotonic_ns()}"
-        note["Back"] = "back"
-        col.add_note(note, did)
-        notes.append(sorted(note.card_ids()))
-    return notes
-
-
 def set_card(col, cid: int, ctype: int, queue: int, due: int, *, ivl: int = 0,
              factor: int = 2500, left: int = 2, did: int | None = None) -> None:
     col.db.execute(
@@ -119,11 +94,11 @@ def populate(col, top: int, sub: int) -> dict:
     next_day = col.sched.day_cutoff
     later_today = now + 3600 if now + 3600 < next_day - 60 else None
 
-    new_top = add_notes(col, top, 5)
+    new_top = add_basic_notes(col, top, 5)
     # Positions out of creation order: the last note's card comes first.
     col.db.execute("update cards set due = 0 where id = ?", new_top[4][0])
     col.db.execute("update cards set due = 9000 where id = ?", new_top[1][0])
-    pairs = add_notes(col, top, 8, reversed_=True)
+    pairs = add_basic_notes(col, top, 8, reversed_=True)
     # Siblings: a review and a new card.
     set_card(col, pairs[0][0], REVIEW, Q_REVIEW, today, ivl=5, factor=2300)
     # An intraday learning card due now with a review sibling and a new one (in sub).
@@ -147,25 +122,25 @@ def populate(col, top: int, sub: int) -> dict:
     set_card(col, pairs[7][0], REVIEW, Q_USER_BURIED, today, ivl=6)
     set_card(col, pairs[7][1], NEW, Q_SCHED_BURIED, 3)
 
-    reviews = add_notes(col, top, 8)
+    reviews = add_basic_notes(col, top, 8)
     for (cid,), (days_ago, ivl, factor) in zip(reviews, [
             (0, 3, 2500), (1, 10, 2500), (4, 4, 2200), (12, 30, 2800), (0, 15, 2000),
             (2, 2, 2500), (-1, 5, 2500), (-4, 9, 2500)]):
         set_card(col, cid, REVIEW, Q_REVIEW, today - days_ago, ivl=ivl, factor=factor)
-    learning = add_notes(col, top, 4)
+    learning = add_basic_notes(col, top, 4)
     set_card(col, learning[0][0], LEARN, Q_LEARN, now - 1200)
     if later_today is not None:
         set_card(col, learning[1][0], LEARN, Q_LEARN, later_today)
     set_card(col, learning[2][0], LEARN, Q_DAY_LEARN, today + 1)
     set_card(col, learning[3][0], LEARN, Q_DAY_LEARN, today - 1)
 
-    new_sub = add_notes(col, sub, 4)
+    new_sub = add_basic_notes(col, sub, 4)
     col.db.execute("update cards set due = 1 where id = ?", new_sub[3][0])
-    pairs_sub = add_notes(col, sub, 3, reversed_=True)
+    pairs_sub = add_basic_notes(col, sub, 3, reversed_=True)
     set_card(col, pairs_sub[0][0], REVIEW, Q_REVIEW, today - 2, ivl=6)
     set_card(col, pairs_sub[1][1], LEARN, Q_DAY_LEARN, today)
     set_card(col, pairs_sub[2][0], LEARN, Q_LEARN, now - 30)
-    rev_sub = add_notes(col, sub, 3)
+    rev_sub = add_basic_notes(col, sub, 3)
     for (cid,), (days_ago, ivl) in zip(rev_sub, [(0, 2), (3, 7), (1, 1)]):
         set_card(col, cid, REVIEW, Q_REVIEW, today - days_ago, ivl=ivl)
     return {"new": pairs[0][1], "review": pairs[2][1]}
@@ -303,13 +278,6 @@ def answer_card(path: str, top: int, rating: int) -> list[int]:
     return sorted(after - before - {top})
 
 
-def keep(path: str, out_dir: str, file: str) -> None:
-    import zstandard
-
-    with open(path, "rb") as src, open(os.path.join(out_dir, file), "wb") as dst:
-        dst.write(zstandard.ZstdCompressor(level=19).compress(src.read()))
-
-
 def run_case(name: str, build, answers: dict, out_dir: str) -> tuple[list, list]:
     queues, buried = [], []
     with tempfile.TemporaryDirectory() as d:
@@ -319,7 +287,7 @@ def run_case(name: str, build, answers: dict, out_dir: str) -> tuple[list, list]
         col.close(downgrade=False)
         step = 0
         file = f"{name}-{step}.anki2.zst"
-        keep(path, out_dir, file)
+        keep_compressed(path, out_dir, file)
         for did in selected:
             queues.append({"case": name, "file": file, **queue_of(path, did)})
 
@@ -329,7 +297,7 @@ def run_case(name: str, build, answers: dict, out_dir: str) -> tuple[list, list]
             buried.append({"case": name, "file": file, "card_id": cid, "buried": got})
             step += 1
             file = f"{name}-{step}.anki2.zst"
-            keep(path, out_dir, file)
+            keep_compressed(path, out_dir, file)
             queues.append({"case": name, "file": file, **queue_of(path, selected[index])})
 
         for index, count in answers.items():
@@ -343,19 +311,15 @@ def run_case(name: str, build, answers: dict, out_dir: str) -> tuple[list, list]
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
+    out_dir = out_dir_from_argv(__doc__)
+    if out_dir is None:
         return 2
-    out_dir = sys.argv[1]
-    os.makedirs(out_dir, exist_ok=True)
     queues, buried = [], []
     for name, (build, answers) in CASES.items():
         q, b = run_case(name, build, answers, out_dir)
         queues += q
         buried += b
-    with open(os.path.join(out_dir, "vectors.json"), "w") as f:
-        json.dump({"queues": queues, "buried": buried}, f, indent=1)
-        f.write("\n")
+    write_vectors(out_dir, {"queues": queues, "buried": buried})
     return 0
 
 

@@ -31,6 +31,12 @@ import re
 import sys
 import tempfile
 
+from oracle_common import (  # first: it sets TZ=UTC before anki is imported
+    keep_compressed,
+    out_dir_from_argv,
+    write_vectors,
+)
+
 TYPED = ["Paris", "paris", "Pari", "", "Parïs ü", "naïve café", "Über straße"]
 TYPE_PAT = re.compile(r"\[\[type:(.+?)\]\]")
 
@@ -311,7 +317,6 @@ def typed_comparisons(col, card, question: str) -> list:
 
 def run_case(name: str, build, out_dir: str) -> dict:
     """Builds the case, keeps the closed file, then reopens it and renders every card."""
-    import zstandard
     from anki.collection import Collection
 
     file = f"{name}.anki2.zst"
@@ -321,8 +326,7 @@ def run_case(name: str, build, out_dir: str) -> dict:
         build(col)
         col.close(downgrade=False)
         apply_patches(path)
-        with open(path, "rb") as src, open(os.path.join(out_dir, file), "wb") as dst:
-            dst.write(zstandard.ZstdCompressor(level=19).compress(src.read()))
+        keep_compressed(path, out_dir, file)
         col = Collection(path)
         cards = []
         for cid in col.db.list("select id from cards order by id"):
@@ -353,18 +357,14 @@ def run_compare() -> list:
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
+    out_dir = out_dir_from_argv(__doc__)
+    if out_dir is None:
         return 2
-    out_dir = sys.argv[1]
-    os.makedirs(out_dir, exist_ok=True)
     vectors = {
         "cases": [run_case(name, build, out_dir) for name, build in CASES.items()],
         "compare": run_compare(),
     }
-    with open(os.path.join(out_dir, "vectors.json"), "w") as f:
-        json.dump(vectors, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    write_vectors(out_dir, vectors, ensure_ascii=False)
     return 0
 
 

@@ -31,11 +31,14 @@ import sys
 import tempfile
 import time
 
-os.environ["TZ"] = "UTC"  # the day turns at the same instant for Anki and the Rust test
-time.tzset()
+from oracle_common import (  # first: it sets TZ=UTC before anki is imported
+    add_basic_notes,
+    keep_compressed,
+    make_collection,
+    out_dir_from_argv,
+    write_vectors,
+)
 
-DAY = 86_400
-DAYS_ELAPSED = 100  # collections are made "100 days old" so review days are positive
 
 NEW, LEARN, REVIEW, RELEARN = 0, 1, 2, 3  # card types
 Q_NEW, Q_LEARN, Q_REVIEW, Q_DAY_LEARN = 0, 1, 2, 3  # queues
@@ -43,19 +46,6 @@ Q_NEW, Q_LEARN, Q_REVIEW, Q_DAY_LEARN = 0, 1, 2, 3  # queues
 CARD_COLUMNS = ("id, nid, did, ord, type, queue, due, ivl, factor, reps, lapses, left, "
                 "odue, odid, flags, data")
 REVLOG_COLUMNS = "id, cid, ease, ivl, lastIvl, factor, time, type"
-
-
-def make_collection(path: str):
-    from anki.collection import Collection
-
-    col = Collection(path)
-    crt = int(time.time()) - DAYS_ELAPSED * DAY - 3600
-    col.db.execute("update col set crt = ?", crt)
-    col.set_config("rollover", 4)
-    col.set_config("creationOffset", 0)
-    col.set_config("localOffset", 0)
-    col.sched.deck_due_tree()
-    return col
 
 
 def preset(col, name: str, **options) -> int:
@@ -78,20 +68,6 @@ def deck(col, name: str, conf_id: int) -> int:
     return did
 
 
-def add_notes(col, did: int, count: int, reversed_: bool = False) -> list[list[int]]:
-    """Adds `count` notes; returns each note's card ids."""
-    name = "Basic (and reversed card)" if reversed_ else "Basic"
-    model = col.models.by_name(name)
-    notes = []
-    for i in range(count):
-        note = col.new_note(model)
-        note["Front"] = f"{did}-{i}-{time.monotonic_ns()}"
-        note["Back"] = "back"
-        col.add_note(note, did)
-        notes.append(list(note.card_ids()))
-    return notes
-
-
 def set_card(col, cid: int, ctype: int, queue: int, due: int, *, ivl: int = 0,
              factor: int = 2500, reps: int = 3, lapses: int = 0, left: int = 0) -> None:
     col.db.execute(
@@ -104,7 +80,7 @@ def spread_reviews(col, did: int, days: range, per_day) -> None:
     """Review cards due on each day of `days` (relative to today): the load to balance."""
     today = col.sched.today
     wanted = [(day, per_day(day)) for day in days]
-    notes = add_notes(col, did, sum(n for _, n in wanted))
+    notes = add_basic_notes(col, did, sum(n for _, n in wanted))
     cids = [c for note in notes for c in note]
     i = 0
     for day, n in wanted:
@@ -117,7 +93,7 @@ def standard_cards(col, did: int, steps: int, relearn_steps: int, leech_at: int)
     """One card in each state worth answering; returns their ids."""
     today = col.sched.today
     now = int(time.time())
-    cards = [note[0] for note in add_notes(col, did, 20)]
+    cards = [note[0] for note in add_basic_notes(col, did, 20)]
     out = []
 
     def use(cid, *args, **kwargs):
@@ -234,11 +210,11 @@ def build(col, name: str, spec: dict) -> list[int]:
     other = deck(col, f"Other {name}", preset(col, f"other {name}"))
     spread_reviews(col, other, range(1, 30, 2), lambda d: 6)
     cards = standard_cards(col, did, spec["steps"], spec["relearn"], spec["leech"])
-    cards += [note[0] for note in add_notes(col, did, spec.get("new_cards", 0))]
+    cards += [note[0] for note in add_basic_notes(col, did, spec.get("new_cards", 0))]
     if spec.get("siblings"):
         # Reviews whose sibling is due on some of the days the fuzz range covers.
         today = col.sched.today
-        for n, note in enumerate(add_notes(col, did, 4, reversed_=True)):
+        for n, note in enumerate(add_basic_notes(col, did, 4, reversed_=True)):
             ivl = [4, 8, 15, 25][n]
             set_card(col, note[0], REVIEW, Q_REVIEW, today, ivl=ivl, reps=30 + n)
             set_card(col, note[1], REVIEW, Q_REVIEW, today + ivl * 2 + 1, ivl=ivl, reps=3)
@@ -294,8 +270,6 @@ def strip_marks(label: str) -> str:
 
 
 def run_case(name: str, spec: dict, out_dir: str) -> list[dict]:
-    import zstandard
-
     file = f"{name}.anki2.zst"
     vectors = []
     with tempfile.TemporaryDirectory() as d:
@@ -303,8 +277,7 @@ def run_case(name: str, spec: dict, out_dir: str) -> list[dict]:
         col = make_collection(path)
         cards = build(col, name, spec)
         col.close(downgrade=False)
-        with open(path, "rb") as src, open(os.path.join(out_dir, file), "wb") as dst:
-            dst.write(zstandard.ZstdCompressor(level=19).compress(src.read()))
+        keep_compressed(path, out_dir, file)
         for cid in cards:
             for rating in (1, 2, 3, 4):
                 copy = os.path.join(d, "answer.anki2")
@@ -315,17 +288,13 @@ def run_case(name: str, spec: dict, out_dir: str) -> list[dict]:
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
+    out_dir = out_dir_from_argv(__doc__)
+    if out_dir is None:
         return 2
-    out_dir = sys.argv[1]
-    os.makedirs(out_dir, exist_ok=True)
     vectors = []
     for name, spec in CASES.items():
         vectors.extend(run_case(name, spec, out_dir))
-    with open(os.path.join(out_dir, "vectors.json"), "w") as f:
-        json.dump(vectors, f, indent=1)
-        f.write("\n")
+    write_vectors(out_dir, vectors)
     return 0
 
 
