@@ -3,6 +3,7 @@
 //! facts `meta` reports about a user's files. Sync is one client of this domain and the
 //! web pages will be another; `collection/` imports neither.
 
+mod config;
 pub mod deck_tree;
 pub mod file;
 mod files_meta;

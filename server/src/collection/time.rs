@@ -11,7 +11,9 @@
 //! (collections from older clients), from the creation time moved to the rollover hour;
 //! without a rollover hour (the v1 scheduler), in whole days since creation.
 
-use r2d2_sqlite::rusqlite::{self, Connection, OptionalExtension};
+use r2d2_sqlite::rusqlite::{self, Connection};
+
+use super::config::config_value;
 
 const DAY: i64 = 86_400;
 
@@ -123,17 +125,11 @@ fn offset_minutes(minutes_west: i64) -> Option<i32> {
         .filter(|m| m.abs() < 24 * 60)
 }
 
-/// A number stored in the collection's config table (values are JSON).
+/// A number stored in the collection's config table.
 fn config_i64(conn: &Connection, key: &str) -> rusqlite::Result<Option<i64>> {
-    let value: Option<Vec<u8>> = conn
-        .query_row("SELECT val FROM config WHERE KEY = ?1", [key], |r| r.get(0))
-        .optional()?;
-    Ok(value.and_then(|bytes| {
-        serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()?
-            .as_f64()
-            .map(|v| v as i64)
-    }))
+    Ok(config_value(conn, key)?
+        .and_then(|v| v.as_f64())
+        .map(|v| v as i64))
 }
 
 #[cfg(test)]

@@ -6,9 +6,10 @@
 use std::collections::HashMap;
 
 use prost::Message;
-use r2d2_sqlite::rusqlite::{self, Connection, OptionalExtension};
+use r2d2_sqlite::rusqlite::{self, Connection};
 
 use super::{DeckTreeError, MAX_LEVEL, UNLIMITED};
+use crate::collection::config::config_value;
 use crate::collection::time::Today;
 use crate::schema_bridge::pb::{
     DayLimit, DeckCommon, DeckConfigConfig, DeckKind, DeckKindContainer, NormalDeck,
@@ -42,17 +43,6 @@ impl CollectionOptions {
         let day = i64::from(today.days_elapsed);
         self.last_unburied < day || day + 7 < self.last_unburied
     }
-}
-
-/// A value of the collection's config table (stored as JSON).
-pub(crate) fn config_value(
-    conn: &Connection,
-    key: &str,
-) -> rusqlite::Result<Option<serde_json::Value>> {
-    let bytes: Option<Vec<u8>> = conn
-        .query_row("SELECT val FROM config WHERE KEY = ?1", [key], |r| r.get(0))
-        .optional()?;
-    Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
 }
 
 /// What the deck list and the study queue need of one `decks` row.

@@ -26,9 +26,8 @@ use r2d2_sqlite::rusqlite::{self, Connection};
 pub use bury::{bury_options_of_deck, siblings_to_bury};
 pub use options::{BuryOptions, Mix, NewGather, NewSort, ReviewOrder, SortOptions};
 
-use super::deck_tree::limits::{
-    config_value, read_decks, read_presets, CollectionOptions, DeckRow, Remaining,
-};
+use super::config::config_value;
+use super::deck_tree::limits::{read_decks, read_presets, CollectionOptions, DeckRow, Remaining};
 use super::deck_tree::DeckTreeError;
 use super::time::DayRules;
 use gather::{Gatherer, NewGatherPlan};

@@ -10,6 +10,7 @@ use super::card::CardRow;
 use super::load_balancer::ReviewLoad;
 use super::preset::Preset;
 use super::{SchedContext, SchedError};
+use crate::collection::config::config_value;
 use crate::collection::time::DayRules;
 use crate::schema_bridge::pb::{DeckConfigConfig, DeckKind, DeckKindContainer};
 
@@ -146,14 +147,7 @@ pub(super) fn read_preset(conn: &Connection, id: i64) -> Result<Option<Preset>, 
     Ok(Some(Preset::from_config(id, &config)))
 }
 
-/// A boolean of the collection's config table (values are JSON).
+/// A boolean of the collection's config table.
 fn config_bool(conn: &Connection, key: &str) -> Result<Option<bool>, SchedError> {
-    let bytes: Option<Vec<u8>> = conn
-        .query_row("SELECT val FROM config WHERE KEY = ?1", [key], |r| r.get(0))
-        .optional()?;
-    Ok(bytes.and_then(|b| {
-        serde_json::from_slice::<serde_json::Value>(&b)
-            .ok()?
-            .as_bool()
-    }))
+    Ok(config_value(conn, key)?.and_then(|v| v.as_bool()))
 }
