@@ -56,6 +56,7 @@ oracle deck_tree FF_DECK_TREE_VECTORS  # the deck list: new / learning / review 
 oracle render FF_RENDER_VECTORS        # question, answer, css, typed-answer comparisons
 oracle sched FF_SCHED_VECTORS          # button labels, the rows answer_card writes
 oracle queue FF_QUEUE_VECTORS          # get_queued_cards, and what its answers bury
+oracle study FF_STUDY_VECTORS          # a study session: the cards shown, every row written
 cargo test --workspace --quiet
 
 step "acceptance on SQLite: real binaries, real Anki client"

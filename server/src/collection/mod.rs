@@ -12,6 +12,7 @@ mod open;
 pub mod queue;
 pub mod render;
 pub mod scheduler;
+pub mod study;
 #[cfg(test)]
 mod test_fixtures;
 pub mod time;

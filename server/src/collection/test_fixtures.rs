@@ -1,18 +1,24 @@
 //! The oracle tests' fixture collections: zstd-compressed schema-18 files, opened
 //! read-only from a decompressed copy.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use r2d2_sqlite::rusqlite::{Connection, OpenFlags};
 
 use super::file;
 
-/// Decompresses `dir/name` into `tmp` and opens the copy read-only.
-pub(crate) fn open_fixture_in(dir: &Path, name: &str, tmp: &Path) -> Connection {
+/// Decompresses `dir/name` into `tmp`; returns the copy's path.
+pub(crate) fn decompress_fixture(dir: &Path, name: &str, tmp: &Path) -> PathBuf {
     let compressed = std::fs::read(dir.join(name)).expect("fixture collection");
     let bytes = zstd::decode_all(compressed.as_slice()).expect("zstd");
     let path = tmp.join(name.trim_end_matches(".zst"));
     std::fs::write(&path, bytes).expect("write collection");
+    path
+}
+
+/// Decompresses `dir/name` into `tmp` and opens the copy read-only.
+pub(crate) fn open_fixture_in(dir: &Path, name: &str, tmp: &Path) -> Connection {
+    let path = decompress_fixture(dir, name, tmp);
     file::open(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open")
 }
 
