@@ -20,6 +20,11 @@ pub fn user_dir(data_dir: &Path, user_id: i64) -> PathBuf {
     data_dir.join("users").join(user_id.to_string())
 }
 
+/// The user's media files, as Anki's media folder holds them (flat, by file name).
+pub fn media_folder(data_dir: &Path, user_id: i64) -> PathBuf {
+    user_dir(data_dir, user_id).join("media")
+}
+
 pub fn collection_path(data_dir: &Path, user_id: i64) -> PathBuf {
     user_dir(data_dir, user_id).join(COLLECTION)
 }

@@ -41,10 +41,6 @@ pub fn media_db_path(data_dir: &Path, user_id: i64) -> PathBuf {
     user_dir(data_dir, user_id).join("media.db")
 }
 
-fn media_folder(data_dir: &Path, user_id: i64) -> PathBuf {
-    user_dir(data_dir, user_id).join("media")
-}
-
 /// The folder in a user's directory where an upload writes each file before renaming it
 /// into `media/`. Everything in it is scratch: a file there after a crash is one that was
 /// never placed, and the client still has it (its usn was never committed).
@@ -189,7 +185,7 @@ fn upload(
     zip: &[u8],
 ) -> Result<Response, SyncError> {
     let changes = archive::read_upload(zip).map_err(|e| SyncError::bad_request(e.to_string()))?;
-    let folder = media_folder(data_dir, owner.user_id);
+    let folder = crate::collection::file::media_folder(data_dir, owner.user_id);
     let dir = user_dir(data_dir, owner.user_id);
     let scratch = dir.join(SCRATCH_FOLDER);
     // Under the user's lock (held by `blocking`), so nothing else is writing scratch now.
@@ -250,7 +246,7 @@ fn download(
             archive::MAX_FILES
         )));
     }
-    let folder = media_folder(data_dir, owner.user_id);
+    let folder = crate::collection::file::media_folder(data_dir, owner.user_id);
     let mut files = Vec::new();
     let mut total = 0usize;
     for fname in &request.files {
