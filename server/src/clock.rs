@@ -18,21 +18,47 @@ pub fn now_millis() -> i64 {
         .unwrap_or(0)
 }
 
-/// The clock the web flows read (token and session expiry). Tests move it forward instead
-/// of sleeping; in production the offset stays 0.
+/// The clock the web flows read (token and session expiry, study times). Tests move it
+/// forward instead of sleeping, or stop it at an instant; in production it is the system
+/// clock.
 #[derive(Debug, Default)]
 pub struct Clock {
     offset_secs: std::sync::atomic::AtomicI64,
+    /// When non-zero, the clock stands at this instant (milliseconds; tests).
+    frozen_millis: std::sync::atomic::AtomicI64,
 }
 
 impl Clock {
     pub fn now(&self) -> i64 {
-        now().saturating_add(self.offset_secs.load(std::sync::atomic::Ordering::Relaxed))
+        self.now_millis().div_euclid(1000)
+    }
+
+    /// [`Clock::now`] in milliseconds.
+    pub fn now_millis(&self) -> i64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        let frozen = self.frozen_millis.load(Relaxed);
+        if frozen != 0 {
+            return frozen;
+        }
+        let offset = self.offset_secs.load(Relaxed);
+        now_millis().saturating_add(offset.saturating_mul(1000))
     }
 
     /// Moves this clock forward (tests).
     pub fn advance(&self, secs: i64) {
-        self.offset_secs
-            .fetch_add(secs, std::sync::atomic::Ordering::Relaxed);
+        use std::sync::atomic::Ordering::Relaxed;
+        let frozen = self.frozen_millis.load(Relaxed);
+        if frozen != 0 {
+            self.frozen_millis
+                .store(frozen.saturating_add(secs.saturating_mul(1000)), Relaxed);
+        } else {
+            self.offset_secs.fetch_add(secs, Relaxed);
+        }
+    }
+
+    /// Stops this clock at `millis` (tests that replay what happened at known instants).
+    pub fn stop_at_millis(&self, millis: i64) {
+        self.frozen_millis
+            .store(millis.max(1), std::sync::atomic::Ordering::Relaxed);
     }
 }

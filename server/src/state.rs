@@ -20,6 +20,8 @@ pub struct AppState {
     pub media_dbs: crate::sync::media::OpenMediaDbs,
     /// Each user's collection connection, kept open between normal syncs.
     pub collections: crate::collection::OpenCollections,
+    /// The card each user's study screen shows, and the answer undo would take back.
+    pub studying: crate::collection::study::Studying,
     pub hashing: HashingLimiter,
     /// The one login-limit policy of every password check (see [`crate::login_gate`]).
     pub login_limits: crate::accounts::LoginLimits,
@@ -61,6 +63,7 @@ impl AppState {
             files_meta: MetaCache::default(),
             media_dbs: Default::default(),
             collections: Default::default(),
+            studying: Default::default(),
             started: Instant::now(),
             accounts_exist: Default::default(),
             normal_syncs: Default::default(),
@@ -122,6 +125,7 @@ impl AppState {
         credential_generation: i64,
     ) -> Result<u32, BlockingError> {
         self.files_meta.forget(user_id);
+        self.studying.forget(user_id);
         // Their files may have been replaced or removed: close what is kept open (closing
         // checkpoints, so on the blocking pool).
         let closing = (

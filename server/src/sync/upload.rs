@@ -76,6 +76,8 @@ pub async fn upload(
     .await
     .or_internal("upload task failed")?;
     state.files_meta.forget(owner.user_id);
+    // The shown card and the undo record were of the replaced collection.
+    state.studying.forget(owner.user_id);
     let reply = match outcome {
         Ok(retired) => {
             if let Some(old) = retired {

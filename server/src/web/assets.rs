@@ -16,6 +16,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../assets/app.js"),
     ),
     (
+        "study.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/study.js"),
+    ),
+    (
+        "card.css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/card.css"),
+    ),
+    (
         "icons/mail.svg",
         "image/svg+xml",
         include_str!("../../assets/icons/mail.svg"),

@@ -30,6 +30,8 @@ pub enum Reason {
     /// The CSRF token or the origin check failed (SECURITY.md T9).
     FormExpired,
     AdminsOnly,
+    /// The status's own title, with the text of this key (a refusal a handler explains).
+    Message(&'static str),
 }
 
 /// The styled error page for `status`, in the request's language.
@@ -49,6 +51,7 @@ fn page_text_keys(status: StatusCode, reason: Reason) -> (&'static str, &'static
     match reason {
         Reason::FormExpired => ("common.formExpired.title", "common.formExpired.text"),
         Reason::AdminsOnly => ("auth.admin.adminsOnly.title", "auth.admin.adminsOnly.text"),
+        Reason::Message(key) => (page_text_keys(status, Reason::Status).0, key),
         Reason::Status => match status {
             StatusCode::FORBIDDEN => ("common.forbidden.title", "common.forbidden.text"),
             StatusCode::NOT_FOUND => ("common.notFound.title", "common.notFound.text"),

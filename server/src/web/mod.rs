@@ -11,9 +11,11 @@ mod errors;
 pub mod i18n;
 mod limits;
 mod login;
+mod media;
 mod pages;
 mod reset;
 pub mod session;
+mod study;
 
 use std::sync::Arc;
 
@@ -44,11 +46,19 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/password-reset", get(reset::page).post(reset::submit))
         .route("/reset-password", get(reset::page).post(reset::submit))
         .route("/admin/settings", get(admin::page).post(admin::submit))
+        .route("/study/{deck_id}", get(study::page::page))
+        .route("/study/{deck_id}/answer", post(study::page::answer))
+        .route("/study/{deck_id}/undo", post(study::page::undo))
+        .route("/media/{name}", get(media::serve))
         .route("/static/{*path}", get(assets::serve))
         .layer(middleware::from_fn(errors::html_errors));
     let api = Router::new()
         .route("/api/login", post(login::api))
         .route("/api/decks", get(decks::api))
+        .route("/api/study/next", post(study::api::next))
+        .route("/api/study/reveal", post(study::api::reveal))
+        .route("/api/study/answer", post(study::api::answer))
+        .route("/api/study/undo", post(study::api::undo))
         .route("/password-reset/request", post(reset::api_request))
         .route("/password-reset/verify", get(reset::api_verify))
         .route("/password-reset/reset", post(reset::api_reset))
@@ -68,13 +78,16 @@ async fn security_headers(request: Request, next: Next) -> Response {
     let is_asset = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; \
-             form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-        ),
-    );
+    // A page with a policy of its own (the study screen, media files) keeps it.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; \
+                 form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            ),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -13,3 +13,4 @@ mod tcp_options;
 mod web_decks;
 mod web_errors;
 mod web_reset;
+mod web_study;

@@ -10,12 +10,14 @@
 mod answer;
 mod deck_stats;
 mod next;
+mod studying;
 mod unbury;
 mod undo;
 mod write;
 
 pub use answer::{answer, AnswerInput, CardStamp};
 pub use next::{next, ShownCard, StudyView};
+pub use studying::{Shown, Studying};
 pub use unbury::unbury_if_day_rolled_over;
 pub use undo::{undo, UndoRecord, Undone};
 
@@ -84,3 +86,13 @@ impl From<DeckTreeError> for StudyError {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether the collection has card `card_id` (to tell an unknown id from one that is not
+/// the card being shown).
+pub fn card_exists(conn: &rusqlite::Connection, card_id: i64) -> Result<bool, StudyError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM cards WHERE id = ?1)",
+        [card_id],
+        |r| r.get(0),
+    )?)
+}

@@ -137,7 +137,7 @@ fn kind_name(kind: QueueKind) -> &'static str {
 
 /// Shows the top card at the vector's time, checks it is Anki's, and answers it.
 fn look_and_answer(conn: &Connection, deck_id: i64, step: usize, a: &AnswerVector) -> UndoRecord {
-    let view = next(conn, deck_id, a.answered_at_millis).expect("next card");
+    let view = next(conn, deck_id, a.answered_at_millis, None).expect("next card");
     let shown = view
         .card
         .unwrap_or_else(|| panic!("step {step}: no card, Anki showed one"));
@@ -423,7 +423,7 @@ fn a_write_while_a_sync_holds_the_collection_is_refused_and_changes_nothing() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let conn = open_session(set, &v, tmp.path());
     let a = &v.answers[0];
-    let view = next(&conn, v.deck_id, a.answered_at_millis).expect("next");
+    let view = next(&conn, v.deck_id, a.answered_at_millis, None).expect("next");
     let shown = view.card.expect("a card");
     let before = dump(&conn);
 
@@ -458,7 +458,7 @@ fn an_answer_to_a_card_that_changed_since_it_was_shown_is_refused() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let conn = open_session(set, &v, tmp.path());
     let a = &v.answers[0];
-    let shown = next(&conn, v.deck_id, a.answered_at_millis)
+    let shown = next(&conn, v.deck_id, a.answered_at_millis, None)
         .expect("next")
         .card
         .expect("a card");
