@@ -25,6 +25,14 @@
     frame.style.height = (doc.documentElement.scrollHeight + 4) + "px";
   }
 
+  // Anki's night-mode classes on the card, following the page's theme as it changes.
+  function applyTheme() {
+    var doc = frameDoc();
+    if (!doc || !doc.body) { return; }
+    doc.body.classList.toggle("nightMode", dark());
+    doc.body.classList.toggle("night_mode", dark());
+  }
+
   function showAnswer() {
     if (!reveal) { return; }
     var doc = frameDoc();
@@ -57,7 +65,7 @@
   function prepareFrame() {
     var doc = frameDoc();
     if (!doc || !doc.body) { return; }
-    if (dark()) { doc.body.classList.add("nightMode", "night_mode"); }
+    applyTheme();
     // Anki's hint links: the card's inline handler cannot run here; open them for it.
     Array.prototype.forEach.call(doc.querySelectorAll("a.hint"), function (link) {
       link.addEventListener("click", function (event) {
@@ -87,5 +95,12 @@
     });
   }
   document.addEventListener("keydown", function (event) { onKey(event, false); });
+  if (window.matchMedia) {
+    var scheme = window.matchMedia("(prefers-color-scheme: dark)");
+    if (scheme.addEventListener) { scheme.addEventListener("change", applyTheme); }
+  }
+  if (window.MutationObserver) {
+    new MutationObserver(applyTheme).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+  }
   window.addEventListener("resize", fit);
 })();

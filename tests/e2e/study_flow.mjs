@@ -1,0 +1,203 @@
+// Studying in headless Chromium, as a person does it: sign in, open a deck's study
+// screen, reveal and rate with the keyboard and with clicks, type an answer, see a card's
+// image, undo, study on a phone until the deck is finished. A hostile card's script must
+// not run (it would read document.cookie and post to /account). axe-core on each screen,
+// light and dark; screenshots of every step.
+//
+// Environment: BASE_URL, LOGIN, PASSWORD, DECK_ID, OUT_DIR, CHROMIUM.
+// Prints one JSON line with the results; exits 1 on the first failed check.
+
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const BASE = env("BASE_URL").replace(/\/$/, "");
+const DECK = env("DECK_ID");
+const OUT = env("OUT_DIR");
+fs.mkdirSync(OUT, { recursive: true });
+
+const results = { steps: [], shots: [], answers: 0, undone: 0, axe: {} };
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+}
+
+async function shots(page, name) {
+  for (const scheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme: scheme });
+    const file = path.join(OUT, `study-${name}-${scheme}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    results.shots.push(file);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  results.steps.push(name);
+}
+
+async function axe(page, name) {
+  for (const scheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.evaluate(AXE);
+    const outcome = await page.evaluate(async () => {
+      // eslint-disable-next-line no-undef
+      const r = await axe.run(document, { resultTypes: ["violations"], iframes: false });
+      return r.violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target.join(" ")) }));
+    });
+    results.axe[`${name}-${scheme}`] = outcome;
+    check(outcome.length === 0, `axe on ${name} (${scheme}): ${JSON.stringify(outcome)}`);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+}
+
+/// The card frame's document, read by this test through the page (same origin).
+const frameText = (page) => page.evaluate(() => document.getElementById("card-frame").contentDocument.body.innerText);
+
+async function waitForFrame(page) {
+  await page.waitForFunction(() => {
+    const f = document.getElementById("card-frame");
+    return f && f.contentDocument && f.contentDocument.readyState === "complete" && f.contentDocument.body;
+  });
+}
+
+async function onQuestion(page) {
+  await page.waitForSelector("#show-answer");
+  await waitForFrame(page);
+}
+
+async function onAnswer(page) {
+  await page.waitForSelector("button[name=rating]");
+  await waitForFrame(page);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+});
+let failed = null;
+try {
+  // bypassCSP only lets the test inject axe-core; the hostile card is checked in a
+  // context that keeps the CSP (below).
+  const strict = await browser.newContext({ locale: "en-US", viewport: { width: 1000, height: 800 } });
+  const page = await strict.newPage();
+  const consoleErrors = [];
+  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+  await page.goto(`${BASE}/study/${DECK}`);
+  // Signed out: sent to sign in, then back to the deck.
+  check(page.url().includes("/login"), `not sent to sign in: ${page.url()}`);
+  await page.getByLabel("Username or email").fill(env("LOGIN"));
+  await page.getByLabel("Password").fill(env("PASSWORD"));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.goto(`${BASE}/study/${DECK}`);
+  await onQuestion(page);
+
+  // 1. The hostile card (first in the deck): its script did not run.
+  check((await frameText(page)).includes("Hostile card"), "the hostile card is first");
+  const frameState = await page.evaluate(() => {
+    const f = document.getElementById("card-frame");
+    return { sandbox: f.getAttribute("sandbox"), frameTitle: f.contentDocument.title, pageTitle: document.title };
+  });
+  check(!frameState.frameTitle.includes("pwned") && !frameState.pageTitle.includes("pwned"),
+    `a card script ran: ${JSON.stringify(frameState)}`);
+  check(frameState.sandbox === "allow-same-origin", `sandbox: ${frameState.sandbox}`);
+  await shots(page, "question");
+  await page.keyboard.press("Space");
+  await onAnswer(page);
+  check(page.url().includes("answer="), "space shows the answer");
+  await shots(page, "answer");
+  await page.keyboard.press("3");
+  results.answers += 1;
+  await onQuestion(page);
+  // Still signed in: the card's fetch to /account (had it run) would have been refused.
+  check(!page.url().includes("/login"), "still signed in");
+
+  // 2. The card with an image from the media folder, revealed and rated with clicks.
+  check((await frameText(page)).includes("Picture card"), "the picture card is next");
+  const image = await page.evaluate(() => {
+    const img = document.getElementById("card-frame").contentDocument.querySelector("img");
+    return img && img.complete ? { w: img.naturalWidth, src: img.getAttribute("src") } : null;
+  });
+  check(image && image.w === 2 && image.src === "/media/pic.png", `image: ${JSON.stringify(image)}`);
+  await page.getByRole("button", { name: "Show answer" }).click();
+  await onAnswer(page);
+  await page.getByRole("button", { name: /Good/ }).click();
+  results.answers += 1;
+  await onQuestion(page);
+
+  // 3. Type-in: the page's script carries what was typed into the frame's box.
+  const typeBox = await page.evaluate(() => !!document.getElementById("card-frame").contentDocument.getElementById("typeans"));
+  check(typeBox, "the type-in card has a box");
+  await page.evaluate(() => { document.getElementById("card-frame").contentDocument.getElementById("typeans").value = "Berlim"; });
+  await page.getByRole("button", { name: "Show answer" }).click();
+  await onAnswer(page);
+  const compared = await page.evaluate(() => document.getElementById("card-frame").contentDocument.body.innerHTML);
+  check(compared.includes("typeBad") || compared.includes("typeMissed"), `typed answer compared: ${compared.slice(0, 300)}`);
+  check(decodeURIComponent(page.url()).includes("typed=Berlim"), "typed answer carried");
+  await shots(page, "typed-answer");
+  await axe(page, "typed-answer");
+  await page.keyboard.press("4");
+  results.answers += 1;
+  await onQuestion(page);
+
+  // 4. Undo with the keyboard: the undone card comes back.
+  await page.keyboard.press("u");
+  await onQuestion(page);
+  check(page.url().includes("notice=undone"), `undo: ${page.url()}`);
+  check(await page.getByText("The last answer was undone.").isVisible(), "undo notice");
+  const again = await page.evaluate(() => !!document.getElementById("card-frame").contentDocument.getElementById("typeans"));
+  check(again, "the undone type-in card is shown again");
+  results.undone += 1;
+  await shots(page, "undone");
+  await axe(page, "question");
+
+  // 5. On a phone, in the dark: study to the end with the keyboard.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.emulateMedia({ colorScheme: "dark" });
+  for (let i = 0; i < 30; i++) {
+    if (await page.locator(".finished").count()) break;
+    await onQuestion(page);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+    check(wide, "no horizontal scroll on a phone");
+    await page.keyboard.press("Enter");
+    await onAnswer(page);
+    if (i === 0) {
+      const night = await page.evaluate(() => document.getElementById("card-frame").contentDocument.body.classList.contains("nightMode"));
+      check(night, "the card follows the dark theme");
+      await shots(page, "phone-answer");
+    }
+    await page.keyboard.press("4");
+    results.answers += 1;
+    // The next question, or the end of the deck (the answer page has neither).
+    await page.waitForSelector("#show-answer, .finished");
+  }
+  check(await page.locator(".finished").count() === 1, "the deck is finished");
+  check(await page.getByText("You have finished this deck for now.").isVisible(), "congratulations");
+  await shots(page, "finished");
+  // The only console errors are the browser refusing the hostile card's script.
+  const blocked = consoleErrors.filter((m) => m.includes("Blocked script execution in 'about:srcdoc'"));
+  const others = consoleErrors.filter((m) => !blocked.includes(m));
+  check(blocked.length >= 1, "the hostile card's script was refused by the sandbox");
+  check(others.length === 0, `console errors: ${others.join(" | ")}`);
+
+  // axe on the finished screen (a context that lets the test inject axe-core).
+  const cookies = await strict.cookies();
+  const loose = await browser.newContext({ bypassCSP: true, locale: "en-US", viewport: { width: 390, height: 844 } });
+  await loose.addCookies(cookies);
+  const axePage = await loose.newPage();
+  await axePage.goto(`${BASE}/study/${DECK}`);
+  await axe(axePage, "finished");
+  results.ok = true;
+} catch (e) {
+  failed = e;
+  results.ok = false;
+  results.error = String(e && e.stack || e);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(results));
+process.exit(failed ? 1 : 0);
