@@ -1,5 +1,6 @@
 //! The pages' texts in English and German, chosen by `Accept-Language`. Keys are grouped
-//! as the original page grouped them: `passwordReset.*`, `common.*`, `auth.*`.
+//! as the original page grouped them: `passwordReset.*`, `common.*`, `auth.*`; the study
+//! screen's are `study.*`.
 
 pub use crate::lang::Lang;
 
@@ -158,7 +159,8 @@ mod tests {
             assert!(
                 key.starts_with("common.")
                     || key.starts_with("auth.")
-                    || key.starts_with("passwordReset."),
+                    || key.starts_with("passwordReset.")
+                    || key.starts_with("study."),
                 "{key}"
             );
         }
