@@ -220,6 +220,13 @@ struct ConfigFile {
     reset_requests_per_ip: Option<usize>,
     reset_requests_per_email: Option<usize>,
     trusted_proxies: Option<Vec<std::net::IpAddr>>,
+    /// Snapshots of the collections (`false`: none, for operators who back up the data
+    /// directory at the file-system level).
+    backups: Option<bool>,
+    backups_keep_replaced: Option<usize>,
+    backups_keep_daily: Option<usize>,
+    backups_keep_weekly: Option<usize>,
+    backups_keep_monthly: Option<usize>,
 }
 
 /// A database URL; its `Debug` hides any password in it.
@@ -290,6 +297,8 @@ pub struct Config {
     pub reset_requests_per_email: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the real client (for rate limits).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How many snapshots of each collection are kept; `None`: no snapshots are taken.
+    pub backups: Option<crate::collection::snapshots::Retention>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -387,6 +396,15 @@ impl Config {
             reset_requests_per_ip: file.reset_requests_per_ip.unwrap_or(5).max(1),
             reset_requests_per_email: file.reset_requests_per_email.unwrap_or(3).max(1),
             trusted_proxies: file.trusted_proxies.unwrap_or_default(),
+            backups: file.backups.unwrap_or(true).then(|| {
+                let default = crate::collection::snapshots::Retention::default();
+                crate::collection::snapshots::Retention {
+                    replaced: file.backups_keep_replaced.unwrap_or(default.replaced),
+                    daily: file.backups_keep_daily.unwrap_or(default.daily),
+                    weekly: file.backups_keep_weekly.unwrap_or(default.weekly),
+                    monthly: file.backups_keep_monthly.unwrap_or(default.monthly),
+                }
+            }),
             listen,
             database_url: global
                 .database_url
@@ -448,6 +466,7 @@ impl Config {
             reset_requests_per_ip: 5,
             reset_requests_per_email: 3,
             trusted_proxies: Vec::new(),
+            backups: Some(crate::collection::snapshots::Retention::default()),
         }
     }
 

@@ -12,6 +12,7 @@ mod open;
 pub mod queue;
 pub mod render;
 pub mod scheduler;
+pub mod snapshots;
 pub mod study;
 #[cfg(test)]
 mod test_fixtures;

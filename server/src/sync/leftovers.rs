@@ -34,6 +34,12 @@ pub fn sweep_user(dir: &Path) -> usize {
             removed += remove(&entry.path());
         }
     }
+    // A snapshot a crash interrupted (its temporaries, a data file never described).
+    let snapshots = dir.join(crate::collection::snapshots::BACKUPS_FOLDER);
+    match crate::collection::snapshots::sweep_dir(&snapshots) {
+        Ok(n) => removed += n as usize,
+        Err(e) => tracing::warn!(error = %e, "cannot clear interrupted snapshots"),
+    }
     // Everything in the scratch folder is scratch, whatever its name.
     for entry in entries(&dir.join(SCRATCH_FOLDER)) {
         if !is_dir(&entry) {

@@ -22,6 +22,7 @@ use super::error::{OrStatus, SyncError};
 use super::leftovers;
 use super::transport::{bytes_response, parse_sync_header};
 use crate::collection::file::{self as collection_file, UploadRejected};
+use crate::collection::snapshots;
 
 /// The official server's exact texts; the client shows them to the user.
 pub const UPLOAD_OK: &str = "OK";
@@ -65,6 +66,7 @@ pub async fn upload(
         let _serialised = serialised;
         let stored = verdict.and_then(|written| {
             synced_and_valid(written, &collection_path)?;
+            keep_replaced(&blocking_state, user_id)?;
             // The kept connection must not outlive the file it has open.
             drop(blocking_state.collections.remove(user_id));
             Ok(collection_file::replace(&target, &collection_path)?)
@@ -100,6 +102,33 @@ pub async fn upload(
         Err(UploadRejected::Io(e)) => return Err(SyncError::internal(format!("upload: {e}"))),
     };
     bytes_response(reply.as_bytes().to_vec())
+}
+
+/// Snapshots the collection the upload is about to replace (DESIGN §12), and prunes the
+/// user's snapshots. An upload whose predecessor cannot be kept is refused: replacing
+/// years of reviews without a copy is what snapshots are for.
+fn keep_replaced(state: &AppState, user_id: i64) -> Result<(), UploadRejected> {
+    let Some(policy) = &state.config.backups else {
+        return Ok(());
+    };
+    let data_dir = &state.config.data_dir;
+    let now = state.clock.now();
+    match snapshots::take(data_dir, user_id, snapshots::Reason::Replaced, now) {
+        Ok(Some(snapshot)) => {
+            tracing::info!(user_id, snapshot = %snapshot.id, bytes = snapshot.bytes,
+                "kept the collection a full upload replaces");
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!(user_id, error = %e,
+                "cannot snapshot the collection a full upload would replace; upload refused");
+            return Err(UploadRejected::Io(std::io::Error::other(e.to_string())));
+        }
+    }
+    if let Err(e) = snapshots::prune(data_dir, user_id, policy) {
+        tracing::warn!(user_id, error = %e, "cannot prune snapshots");
+    }
+    Ok(())
 }
 
 /// Clears what earlier, interrupted uploads left (the caller holds the user's lock), then

@@ -1,0 +1,90 @@
+"""Snapshots with the real client: the collection a full upload replaces is kept (and
+holds exactly what the server had), and the first sync of a day is followed by a daily
+snapshot. Restoring is not built yet; these check what is kept."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import zstandard
+
+from conftest import NO_CHANGES
+from test_full_sync import FULL_UPLOAD, add_notes, upload
+
+FULL_SYNC = 2  # "choose a full sync" (the client's required value for a conflict)
+
+
+def user_dir(server) -> Path:
+    users = sorted((server.data_dir / "users").iterdir())
+    assert len(users) == 1, users
+    return users[0]
+
+
+def snapshots(server) -> list[dict]:
+    backups = user_dir(server) / "backups"
+    if not backups.exists():
+        return []
+    return sorted((json.loads(p.read_text()) for p in backups.glob("*.json")),
+                  key=lambda s: s["id"])
+
+
+def wait_for(predicate, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def notes_in_snapshot(server, snapshot_id: str) -> list[tuple]:
+    data = user_dir(server) / "backups" / f"{snapshot_id}.anki2.zst"
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "c.anki2"
+        with open(data, "rb") as src, open(path, "wb") as dst:
+            zstandard.ZstdDecompressor().copy_stream(src, dst)
+        con = sqlite3.connect(path)
+        con.create_collation("unicase", lambda a, b: (a.casefold() > b.casefold()) - (a.casefold() < b.casefold()))
+        try:
+            assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
+            return con.execute("select id, flds from notes order by id").fetchall()
+        finally:
+            con.close()
+
+
+def test_an_upload_that_replaces_the_collection_keeps_the_old_one(server, anki):
+    from conftest import add_user
+    add_user(server.data_dir, "alice", "alice-password-1")
+    first = anki(server.endpoint)
+    first.login("alice", "alice-password-1")
+    add_notes(first, 5, "first")
+    assert first.sync() == FULL_UPLOAD
+    upload(first)
+    assert snapshots(server) == [], "nothing was replaced by the first upload"
+    add_notes(first, 3, "later")
+    assert first.sync() == NO_CHANGES  # a normal sync pushed the 3 notes
+    # The normal sync's finish is followed by the day's snapshot.
+    daily = wait_for(lambda: [s for s in snapshots(server) if s["reason"] == "daily"])
+    assert len(daily) == 1 and daily[0]["notes"] == 8, daily
+    server_notes = first.col.db.all("select id, flds from notes order by id")
+
+    # A second device with an older, smaller collection forces a full upload.
+    second = anki(server.endpoint)
+    second.login("alice", "alice-password-1")
+    add_notes(second, 2, "stale")
+    assert second.sync() in (FULL_UPLOAD, FULL_SYNC)
+    upload(second)
+    replaced = [s for s in snapshots(server) if s["reason"] == "replaced"]
+    assert len(replaced) == 1, snapshots(server)
+    assert replaced[0]["notes"] == 8 and replaced[0]["cards"] == 8
+    assert [tuple(n) for n in notes_in_snapshot(server, replaced[0]["id"])] == \
+        [tuple(n) for n in server_notes]
+    # No temporary file is left beside the snapshots.
+    names = sorted(p.name for p in (user_dir(server) / "backups").iterdir())
+    assert all(n.endswith((".json", ".anki2.zst")) for n in names), names
+    assert len(names) == 2 * len(snapshots(server))
