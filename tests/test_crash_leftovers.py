@@ -34,7 +34,7 @@ ROUNDS = 3  # of each kind of kill
 # What a user's directory holds for good. Anything else there, and anything at all in
 # media-incoming/, is a leftover.
 KEPT = {"collection.anki2", "collection.anki2-wal", "collection.anki2-shm",
-        "media.db", "media.db-wal", "media.db-shm", "media", "media-incoming"}
+        "media.db", "media.db-wal", "media.db-shm", "media", "media-incoming", "backups"}
 
 
 def user_dir(server) -> Path:
@@ -47,6 +47,11 @@ def leftovers(udir: Path) -> list[str]:
     found = [p.name for p in udir.iterdir() if p.name not in KEPT]
     if scratch.is_dir():
         found += [f"media-incoming/{p.name}" for p in scratch.iterdir()]
+    # Snapshots are kept; a snapshot's temporary files are not.
+    backups = udir / "backups"
+    if backups.is_dir():
+        found += [f"backups/{p.name}" for p in backups.iterdir()
+                  if not p.name.endswith((".anki2.zst", ".json"))]
     return sorted(found)
 
 

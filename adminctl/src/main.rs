@@ -10,6 +10,7 @@ use flashcard_flow_server::admin::{
 };
 use flashcard_flow_server::config::GlobalOptions;
 
+mod backup;
 mod db;
 mod import;
 mod users;
@@ -52,6 +53,11 @@ enum Command {
     Status,
     /// Take over users, collections and media from the official Anki sync server
     ImportAnkiServer(import::ImportArgs),
+    /// A user's collection snapshots
+    Backup {
+        #[command(subcommand)]
+        command: backup::BackupCommand,
+    },
     /// Move the account database between engines
     Db {
         #[command(subcommand)]
@@ -68,6 +74,7 @@ fn main() -> ExitCode {
         Command::User { command } => report(users::run(&cli.global, command, cli.json)),
         Command::Status => report(status(&cli.global, cli.json)),
         Command::Db { command } => report(db::run(&cli.global, command, cli.json)),
+        Command::Backup { command } => report(backup::run(&cli.global, command, cli.json)),
         Command::ImportAnkiServer(args) => report(import::run(&cli.global, args, cli.json)),
     };
     ExitCode::from(code)

@@ -41,7 +41,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Reason::Replaced => "replaced",
             Reason::Daily => "daily",
