@@ -12,7 +12,7 @@ from pathlib import Path
 
 import zstandard
 
-from conftest import NO_CHANGES
+from conftest import NO_CHANGES, adminctl
 from test_full_sync import FULL_UPLOAD, add_notes, upload
 
 FULL_SYNC = 2  # "choose a full sync" (the client's required value for a conflict)
@@ -88,3 +88,18 @@ def test_an_upload_that_replaces_the_collection_keeps_the_old_one(server, anki):
     names = sorted(p.name for p in (user_dir(server) / "backups").iterdir())
     assert all(n.endswith((".json", ".anki2.zst")) for n in names), names
     assert len(names) == 2 * len(snapshots(server))
+
+    # The operator sees the same list, newest first, and the space the files take.
+    out = adminctl(server.data_dir, "backup", "list", "alice", "--json")
+    assert out.returncode == 0, out.stderr
+    listed = json.loads(out.stdout)
+    assert {s["id"] for s in listed["snapshots"]} == {s["id"] for s in snapshots(server)}
+    times = [s["taken_at"] for s in listed["snapshots"]]
+    assert times == sorted(times, reverse=True)
+    assert listed["disk_bytes"]["snapshots"] == sum(
+        p.stat().st_size for p in (user_dir(server) / "backups").iterdir())
+    assert listed["disk_bytes"]["collection"] > 0
+    text = adminctl(server.data_dir, "backup", "list", "alice")
+    assert replaced[0]["id"] in text.stdout and "replaced" in text.stdout
+    unknown = adminctl(server.data_dir, "backup", "list", "nobody")
+    assert unknown.returncode == 1 and "nobody" in unknown.stderr
