@@ -91,8 +91,67 @@ pub async fn start(state: &AppState, user_id: i64) -> Result<String, crate::stat
     Ok(secret)
 }
 
+/// What the request's session cookie comes to.
+pub enum Lookup {
+    SignedIn(SignedIn),
+    /// A cookie whose session is over: expired, signed out elsewhere, or ended by a
+    /// password change.
+    Ended,
+    /// No session cookie at all.
+    Anonymous,
+}
+
 /// The signed-in user behind the request's cookie, if the session is alive.
 pub async fn current(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
+    match lookup(state, headers).await {
+        Lookup::SignedIn(signed_in) => Some(signed_in),
+        Lookup::Ended | Lookup::Anonymous => None,
+    }
+}
+
+/// The signed-in user of a page that needs one, or the answer that sends the browser to
+/// sign in and come back to `uri` afterwards (with a notice when its session had ended).
+pub async fn require(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+) -> Result<SignedIn, axum::response::Response> {
+    let back = uri.path_and_query().map_or("/", |p| p.as_str());
+    match lookup(state, headers).await {
+        Lookup::SignedIn(signed_in) => Ok(signed_in),
+        Lookup::Anonymous => {
+            use axum::response::IntoResponse;
+            Err(axum::response::Redirect::to(&super::return_to::login_url(back)).into_response())
+        }
+        Lookup::Ended => Err(session_ended(state, back)),
+    }
+}
+
+/// To `/login?next=back`, with the notice that the session ended, the dead cookie deleted.
+pub fn session_ended(state: &AppState, back: &str) -> axum::response::Response {
+    let mut response = super::flash::redirect(
+        state,
+        &super::return_to::login_url(back),
+        super::flash::Notice::SessionEnded,
+        None,
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, SESSION_COOKIE, "", Some(0)),
+    );
+    response
+}
+
+/// Looks the request's session up.
+pub async fn lookup(state: &AppState, headers: &HeaderMap) -> Lookup {
+    match signed_in(state, headers).await {
+        Some(signed_in) => Lookup::SignedIn(signed_in),
+        None if cookie(headers, SESSION_COOKIE).is_some() => Lookup::Ended,
+        None => Lookup::Anonymous,
+    }
+}
+
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
     let secret = cookie(headers, SESSION_COOKIE)?;
     let session_digest = digest(&secret);
     let lookup = session_digest.clone();
