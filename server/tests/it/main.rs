@@ -12,4 +12,5 @@ mod sync_media;
 mod tcp_options;
 mod web_decks;
 mod web_errors;
+mod web_frame;
 mod web_reset;
