@@ -377,6 +377,13 @@ async fn a_session_ended_elsewhere_says_so_on_the_sign_in_page() {
     there.sign_in("alice", ALICE_PASSWORD).await;
     app.login("alice", ALICE_PASSWORD).await;
     let other_key = app.login("alice", ALICE_PASSWORD).await;
+    let cached = || {
+        app.state
+            .host_keys
+            .get(&accounts::digest(&other_key))
+            .is_some()
+    };
+    assert!(cached(), "a new key is in the server's key cache");
 
     let account = here.get("/account").await;
     assert!(account.body.contains("Sign out everywhere else"));
@@ -399,6 +406,7 @@ async fn a_session_ended_elsewhere_says_so_on_the_sign_in_page() {
         !shown.body.contains("Sign out this browser"),
         "no other browser left"
     );
+    assert!(!cached(), "and gone from the key cache at once");
     assert_eq!(
         app.meta(&other_key).await.status,
         403,
