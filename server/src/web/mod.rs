@@ -7,6 +7,7 @@ mod admin;
 mod api_json;
 mod assets;
 mod decks;
+mod devices;
 mod errors;
 mod flash;
 mod frame;
