@@ -17,7 +17,9 @@ pub fn safe_next(next: &str) -> Option<String> {
     // A path never needs a colon before its first `/`-segment ends; refusing every colon
     // in the path part keeps `/javascript:…`-like oddities out without parsing URLs.
     let path = next.split(['?', '#']).next().unwrap_or("");
-    (one_slash && clean && !path.contains(':') && next.len() <= MAX_NEXT_LEN)
+    // It becomes a `Location` header: refused here rather than failing there.
+    let header_safe = axum::http::HeaderValue::from_str(next).is_ok();
+    (one_slash && clean && header_safe && !path.contains(':') && next.len() <= MAX_NEXT_LEN)
         .then(|| next.to_string())
 }
 
@@ -76,6 +78,16 @@ mod tests {
             assert_eq!(safe_next(bad), None, "{bad:?}");
         }
         assert_eq!(safe_next(&format!("/{}", "a".repeat(MAX_NEXT_LEN))), None);
+    }
+
+    #[test]
+    fn every_accepted_path_is_a_valid_location_header() {
+        for next in ["/décks?q=日本", "/a b", "/x?y=%0A"] {
+            let kept = safe_next(next).expect("a path on this site");
+            assert!(axum::http::HeaderValue::from_str(&kept).is_ok(), "{next}");
+        }
+        assert_eq!(safe_next("/a\u{7f}b"), None);
+        assert_eq!(safe_next("/a\u{85}b"), None);
     }
 
     #[test]
