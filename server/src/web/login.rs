@@ -69,6 +69,7 @@ pub async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         session::Lookup::SignedIn(_) => Redirect::to("/decks").into_response(),
         session::Lookup::Ended => session::session_ended(&state, "/"),
         session::Lookup::Anonymous => Redirect::to("/login").into_response(),
+        session::Lookup::Unavailable => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 }
 

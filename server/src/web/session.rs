@@ -99,13 +99,15 @@ pub enum Lookup {
     Ended,
     /// No session cookie at all.
     Anonymous,
+    /// The account database did not answer: nothing is known about the session.
+    Unavailable,
 }
 
 /// The signed-in user behind the request's cookie, if the session is alive.
 pub async fn current(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
     match lookup(state, headers).await {
         Lookup::SignedIn(signed_in) => Some(signed_in),
-        Lookup::Ended | Lookup::Anonymous => None,
+        Lookup::Ended | Lookup::Anonymous | Lookup::Unavailable => None,
     }
 }
 
@@ -124,6 +126,11 @@ pub async fn require(
             Err(axum::response::Redirect::to(&super::return_to::login_url(back)).into_response())
         }
         Lookup::Ended => Err(session_ended(state, back)),
+        // The cookie is kept: the session may well be alive once the database answers.
+        Lookup::Unavailable => {
+            use axum::response::IntoResponse;
+            Err(axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response())
+        }
     }
 }
 
@@ -144,28 +151,23 @@ pub fn session_ended(state: &AppState, back: &str) -> axum::response::Response {
 
 /// Looks the request's session up.
 pub async fn lookup(state: &AppState, headers: &HeaderMap) -> Lookup {
-    match signed_in(state, headers).await {
-        Some(signed_in) => Lookup::SignedIn(signed_in),
-        None if cookie(headers, SESSION_COOKIE).is_some() => Lookup::Ended,
-        None => Lookup::Anonymous,
-    }
-}
-
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
-    let secret = cookie(headers, SESSION_COOKIE)?;
+    let Some(secret) = cookie(headers, SESSION_COOKIE) else {
+        return Lookup::Anonymous;
+    };
     let session_digest = digest(&secret);
     let lookup = session_digest.clone();
-    let row = state
-        .with_store(move |s| s.web_session(&lookup))
-        .await
-        .ok()??;
+    let row = match state.with_store(move |s| s.web_session(&lookup)).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return Lookup::Ended,
+        Err(_) => return Lookup::Unavailable,
+    };
     let now = state.clock.now();
     if now >= row.expires_at || now - row.last_seen_at >= IDLE_SECS {
         let stale = session_digest.clone();
         let _ = state
             .with_store(move |s| s.delete_web_session(&stale))
             .await;
-        return None;
+        return Lookup::Ended;
     }
     if now - row.last_seen_at >= 60 {
         let touch = session_digest.clone();
@@ -174,14 +176,12 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
             .await;
     }
     let user_id = row.user_id;
-    let user = state
-        .with_store(move |s| s.user_by_id(user_id))
-        .await
-        .ok()??;
-    if user.disabled {
-        return None;
-    }
-    Some(SignedIn {
+    let user = match state.with_store(move |s| s.user_by_id(user_id)).await {
+        Ok(Some(user)) if !user.disabled => user,
+        Ok(_) => return Lookup::Ended,
+        Err(_) => return Lookup::Unavailable,
+    };
+    Lookup::SignedIn(SignedIn {
         user,
         session_digest,
         csrf: session_csrf(&secret),
