@@ -273,9 +273,14 @@ pub async fn submit(
                 Ok(settings) => settings,
                 Err(errors) => return refused(errors).await,
             };
-            // An empty password field means "the saved one", as it does for Save.
+            // An empty password field means "the saved one", as it does for Save. SECURITY:
+            // only for the same server and username, so the test cannot carry the stored
+            // password (which the page never shows) to a host typed into the form.
             if settings.password.is_none() {
-                settings.password = mail::effective_smtp(&state).await.and_then(|s| s.password);
+                settings.password = mail::effective_smtp(&state)
+                    .await
+                    .filter(|s| s.host == settings.host && s.username == settings.username)
+                    .and_then(|s| s.password);
             }
             let to = signed_in.user.email.clone();
             let mail = mail::compose::test_mail(t.lang, &to, state.clock.now());

@@ -787,3 +787,51 @@ async fn the_reset_request_checks_its_field_and_a_reset_ends_on_sign_in_with_a_n
     );
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_test_mail_to_another_host_never_carries_the_stored_smtp_password() {
+    let sink = SmtpSink::start().await;
+    let port = sink.port;
+    let app = spawn_app_with(move |c| {
+        c.smtp = Some(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            security: SmtpSecurity::None,
+            username: Some("mailer".into()),
+            password: Some("the stored secret".into()),
+            from: "flashcard-flow <noreply@example.com>".into(),
+        });
+    })
+    .await;
+    add_admin(&app).await;
+    let mut admin = Browser::new(&app);
+    admin.sign_in("admin", ADMIN_PASSWORD).await;
+    let page = admin.get("/admin/settings").await;
+    let form = |host: &'static str| {
+        vec![
+            ("action", "test"),
+            ("host", host),
+            ("security", "none"),
+            ("username", "mailer"),
+            ("from_address", "ops@example.com"),
+        ]
+    };
+    let port = port.to_string();
+    // The stored server with an empty password field: the stored password is used, and
+    // the sink (which offers no AUTH) refuses it.
+    let mut same = form("127.0.0.1");
+    same.push(("port", &port));
+    let stored = admin.post_from(&page, "/admin/settings", &same).await;
+    assert!(
+        banner(&stored.body).starts_with("The test email could not be sent:"),
+        "{}",
+        banner(&stored.body)
+    );
+    // Another host name for the same sink: sent without any password.
+    let mut other = form("localhost");
+    other.push(("port", &port));
+    let sent = admin.post_from(&page, "/admin/settings", &other).await;
+    assert_eq!(banner(&sent.body), "Test email sent to admin@example.com");
+    assert_eq!(sink.wait_for(1).await.len(), 1);
+    app.shutdown().await;
+}
