@@ -14,17 +14,38 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // The toggle's label names the theme a press switches to.
     var toggle = document.getElementById("theme-toggle");
+    function label() {
+      toggle.textContent = toggle.getAttribute(isDark() ? "data-to-light" : "data-to-dark");
+    }
     if (toggle) {
       toggle.hidden = false;
-      toggle.setAttribute("aria-pressed", String(isDark()));
+      label();
       toggle.addEventListener("click", function () {
         var next = isDark() ? "light" : "dark";
         root.setAttribute("data-theme", next);
-        toggle.setAttribute("aria-pressed", String(next === "dark"));
+        label();
         try { localStorage.setItem("ff-theme", next); } catch (e) { /* ignore */ }
       });
+      if (window.matchMedia) {
+        var media = window.matchMedia("(prefers-color-scheme: dark)");
+        if (media.addEventListener) { media.addEventListener("change", label); }
+      }
     }
+
+    // Copy buttons: shown only with a script (the text stays selectable without one).
+    Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (button) {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      var status = button.parentNode.querySelector(".copy-status");
+      if (!source || !navigator.clipboard) { return; }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+          if (status) { status.textContent = button.getAttribute("data-copied"); }
+        }, function () { /* the text can still be selected by hand */ });
+      });
+    });
 
     // A message from the server gets the focus, so screen readers and keyboards land on it.
     var banner = document.getElementById("banner");
@@ -45,6 +66,7 @@
           event.preventDefault();
           show("error", form.getAttribute("data-mismatch"));
           b.setAttribute("aria-invalid", "true");
+          b.setAttribute("aria-describedby", "banner");
         }
       });
     });

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 
-use crate::accounts::{self, Admission, HashingPoolError, LoginKind};
+use crate::accounts::{self, Admission, HashingPoolError, LoginKind, WebLogin};
 use crate::state::AppState;
 use crate::store::User;
 
@@ -46,6 +46,8 @@ pub enum LoginCheck {
     Verified(User),
     /// Wrong password, unknown or disabled account: the same answer after the same work.
     Refused,
+    /// Web sign-in only: the right password for a disabled account.
+    Disabled,
     /// Over the login limit: nothing was checked; come back after this long.
     Limited {
         retry_after: Duration,
@@ -87,18 +89,25 @@ pub async fn check(
     let verified = state
         .hashing
         .run(move || match path {
-            LoginPath::Anki => accounts::verify_anki_login(&*store, &lookup, &password),
-            LoginPath::Web | LoginPath::CurrentPassword => {
-                accounts::verify_web_login(&*store, &lookup, &password)
-            }
+            LoginPath::Anki => accounts::verify_anki_login(&*store, &lookup, &password)
+                .map(|u| u.map_or(WebLogin::Refused, WebLogin::Verified)),
+            LoginPath::Web => accounts::check_web_login(&*store, &lookup, &password),
+            LoginPath::CurrentPassword => accounts::verify_web_login(&*store, &lookup, &password)
+                .map(|u| u.map_or(WebLogin::Refused, WebLogin::Verified)),
         })
         .await;
     match verified {
-        Ok(Ok(Some(user))) => {
+        Ok(Ok(WebLogin::Verified(user))) => {
             ticket.succeeded();
             LoginCheck::Verified(user)
         }
-        Ok(Ok(None)) => {
+        Ok(Ok(WebLogin::Disabled)) => {
+            // Counted as a failure: a disabled account gains no attempts by being right.
+            ticket.failed();
+            tracing::info!(login = ?shown(login), %address, "{} refused: account disabled", path.label());
+            LoginCheck::Disabled
+        }
+        Ok(Ok(WebLogin::Refused)) => {
             ticket.failed();
             tracing::info!(login = ?shown(login), %address, "{} refused", path.label());
             LoginCheck::Refused

@@ -258,6 +258,43 @@ pub fn verify_web_login(
     Ok(ok.then_some(user).flatten())
 }
 
+/// What a web sign-in's password check found.
+#[derive(Debug)]
+pub enum WebLogin {
+    Verified(User),
+    /// The password is right but the account is disabled. Said only after the password
+    /// verified, so it tells a guesser nothing.
+    Disabled,
+    Refused,
+}
+
+/// [`verify_web_login`], telling a disabled account with the right password apart (for
+/// the web's sign-in page; Anki's login keeps its one refusal). A disabled account's
+/// password is verified against its own hash, so every answer still costs one hash.
+pub fn check_web_login(
+    store: &dyn Store,
+    login: &str,
+    password: &SecretString,
+) -> Result<WebLogin, StoreError> {
+    if let Some(user) = store.find_user(login)?.filter(|u| u.disabled) {
+        let hash = Some(user.password_hash.as_str());
+        let ok = if user.password_hash.starts_with("$pbkdf2") {
+            verify_anki_password(hash, password)
+        } else {
+            verify_web_password(hash, password)
+        };
+        return Ok(if ok {
+            WebLogin::Disabled
+        } else {
+            WebLogin::Refused
+        });
+    }
+    Ok(match verify_web_login(store, login, password)? {
+        Some(user) => WebLogin::Verified(user),
+        None => WebLogin::Refused,
+    })
+}
+
 /// Checks an Anki login (username or email, and password). Unknown and disabled users are
 /// verified against a dummy hash, so every failure costs the same.
 pub fn verify_anki_login(

@@ -41,7 +41,10 @@ pub async fn host_key(
     let HostKeyRequest { username, password } = request.json()?;
     let user = match login_gate::check(state, LoginPath::Anki, address, &username, password).await {
         LoginCheck::Verified(user) => user,
-        LoginCheck::Refused => return Err(SyncError::forbidden("bad username or password")),
+        // Anki hears nothing about a disabled account (LoginCheck::Disabled is the web's).
+        LoginCheck::Refused | LoginCheck::Disabled => {
+            return Err(SyncError::forbidden("bad username or password"))
+        }
         // The client only knows 403 for a login it should not retry at once; the header
         // says when a retry is worth it.
         LoginCheck::Limited { retry_after } => {

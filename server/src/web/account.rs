@@ -1,5 +1,6 @@
-//! `/account`: change the password with the current one, and see and sign out devices
-//! (Anki host keys) and browser sessions.
+//! `/account`: change the password with the current one, see and sign out devices (Anki
+//! host keys) and browser sessions, one at a time or all but this browser, and the sync
+//! address to put into Anki.
 
 use std::sync::Arc;
 
@@ -7,8 +8,8 @@ use askama::Template;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -17,21 +18,26 @@ use crate::accounts::{self, Actor};
 use crate::login_gate::{self, LoginCheck, LoginPath};
 use crate::state::AppState;
 
+use super::devices::{device_label, when};
+use super::flash::{self, Notice};
+use super::frame::{Frame, Section};
 use super::i18n::Texts;
-use super::pages::{forbidden_form, render, texts, Banner};
+use super::pages::{forbidden_form, render, texts, Banner, FieldErrors};
+use super::password_text;
 use super::session::{self, SignedIn};
 
 pub struct Device {
     pub id: String,
     pub label: String,
-    pub last_used: String,
+    pub first_seen: String,
+    pub last_synced: String,
     pub legacy: bool,
 }
 
 pub struct SessionItem {
     pub id: String,
-    pub label: String,
-    pub last_used: String,
+    pub signed_in_at: String,
+    pub last_active: String,
     pub current: bool,
 }
 
@@ -39,43 +45,33 @@ pub struct SessionItem {
 #[template(path = "account.html")]
 struct AccountPage {
     t: Texts,
+    frame: Frame,
     csrf: String,
     banner: Option<Banner>,
+    errors: FieldErrors,
     username: String,
     email: String,
-    is_admin: bool,
     devices: Vec<Device>,
     sessions: Vec<SessionItem>,
+    /// The address to enter in Anki's preferences.
+    sync_url: String,
+    min_chars: String,
 }
 
-/// A date for people: `2026-11-22 06:40 UTC`.
-pub fn when(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        secs / 3600,
-        secs % 3600 / 60
-    )
+/// The address Anki's "self-hosted sync server" preference takes.
+fn sync_url(state: &AppState) -> String {
+    format!("{}/", state.config.public_url.trim_end_matches('/'))
 }
 
 async fn render_page(
     state: &AppState,
     headers: &HeaderMap,
     signed_in: &SignedIn,
-    banner: Option<Banner>,
+    (banner, errors): (Option<Banner>, FieldErrors),
     status: StatusCode,
+    cookies: Vec<HeaderValue>,
 ) -> Response {
+    let t = texts(headers);
     let user_id = signed_in.user.id;
     let lists = state
         .with_store(move |s| Ok((s.user_sync_keys(user_id)?, s.user_web_sessions(user_id)?)))
@@ -84,21 +80,19 @@ async fn render_page(
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
     let page = AccountPage {
-        t: texts(headers),
+        t,
+        frame: Frame::signed_in(signed_in, Section::Account),
         csrf: signed_in.csrf.clone(),
         banner,
+        errors,
         username: signed_in.user.username.clone(),
         email: signed_in.user.email.clone(),
-        is_admin: signed_in.user.is_admin,
         devices: keys
             .into_iter()
             .map(|k| Device {
-                label: if k.client_version.is_empty() {
-                    "Anki".into()
-                } else {
-                    k.client_version
-                },
-                last_used: when(k.last_used_at),
+                label: device_label(t, &k.client_version),
+                first_seen: when(k.created_at),
+                last_synced: when(k.last_used_at),
                 legacy: k.legacy,
                 id: k.digest,
             })
@@ -107,24 +101,59 @@ async fn render_page(
             .into_iter()
             .map(|w| SessionItem {
                 current: w.digest == signed_in.session_digest,
-                label: format!(
-                    "{} {}",
-                    texts(headers).get("auth.account.sessions"),
-                    when(w.created_at)
-                ),
-                last_used: when(w.last_seen_at),
+                signed_in_at: when(w.created_at),
+                last_active: when(w.last_seen_at),
                 id: w.digest,
             })
             .collect(),
+        sync_url: sync_url(state),
+        min_chars: state.config.password_policy.min_chars.to_string(),
     };
-    render(&page, status, vec![])
+    render(&page, status, cookies)
 }
 
-pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    match session::current(&state, &headers).await {
-        Some(signed_in) => render_page(&state, &headers, &signed_in, None, StatusCode::OK).await,
-        None => Redirect::to("/login").into_response(),
-    }
+/// The account page's own address, where its forms' posts send a lost session back to.
+fn account_uri() -> Uri {
+    Uri::from_static("/account")
+}
+
+pub async fn page(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
+    let signed_in = match session::require(&state, &headers, &uri).await {
+        Ok(signed_in) => signed_in,
+        Err(response) => return response,
+    };
+    let (notice, cookies) = flash::take(&state, &headers);
+    let banner = notice.and_then(|n| n.banner(texts(&headers)));
+    render_page(
+        &state,
+        &headers,
+        &signed_in,
+        (banner, FieldErrors::default()),
+        StatusCode::OK,
+        cookies,
+    )
+    .await
+}
+
+/// The account page again, with a refusal in the banner and under `field`.
+async fn refused(
+    state: &AppState,
+    headers: &HeaderMap,
+    signed_in: &SignedIn,
+    field: &'static str,
+    text: String,
+    status: StatusCode,
+) -> Response {
+    let errors = FieldErrors::one(field, text.clone());
+    render_page(
+        state,
+        headers,
+        signed_in,
+        (Banner::error(text), errors),
+        status,
+        vec![],
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -145,8 +174,9 @@ pub async fn change_password(
     headers: HeaderMap,
     Form(form): Form<ChangeForm>,
 ) -> Response {
-    let Some(signed_in) = session::current(&state, &headers).await else {
-        return Redirect::to("/login").into_response();
+    let signed_in = match session::require(&state, &headers, &account_uri()).await {
+        Ok(signed_in) => signed_in,
+        Err(response) => return response,
     };
     if !session::same_origin(&state, &headers)
         || !session::tokens_match(&form.csrf, &signed_in.csrf)
@@ -155,12 +185,13 @@ pub async fn change_password(
     }
     let t = texts(&headers);
     if form.password != form.confirm {
-        let banner = Banner::error(t.get("passwordReset.mismatch"));
-        return render_page(
+        let text = t.get("passwordReset.mismatch").to_string();
+        return refused(
             &state,
             &headers,
             &signed_in,
-            banner,
+            "confirm",
+            text,
             StatusCode::BAD_REQUEST,
         )
         .await;
@@ -177,7 +208,7 @@ pub async fn change_password(
         current,
     )
     .await;
-    let refused = match checked {
+    let refusal = match checked {
         LoginCheck::Verified(user) if user.id == signed_in.user.id => None,
         LoginCheck::Limited { retry_after } => {
             let secs = accounts::retry_after_secs(retry_after);
@@ -197,8 +228,8 @@ pub async fn change_password(
             None,
         )),
     };
-    if let Some((status, text, retry_after)) = refused {
-        let page = render_page(&state, &headers, &signed_in, Banner::error(text), status).await;
+    if let Some((status, text, retry_after)) = refusal {
+        let page = refused(&state, &headers, &signed_in, "current", text, status).await;
         return super::login::with_retry_after(page, retry_after);
     }
     let store = Arc::clone(&state.store);
@@ -232,14 +263,21 @@ pub async fn change_password(
             }
             state.mailer.outbox_changed();
             // Every session ended with the change, this one too (SECURITY.md T9).
-            session::redirect_signed_out(&state, "/login?changed")
+            let mut response = session::redirect_signed_out(&state, "/login");
+            response.headers_mut().append(
+                axum::http::header::SET_COOKIE,
+                flash::set(&state, Notice::PasswordChanged, None),
+            );
+            response
         }
         Ok(Err(accounts::AccountError::PasswordRejected(reason))) => {
-            render_page(
+            let text = password_text::refusal(t, &reason);
+            refused(
                 &state,
                 &headers,
                 &signed_in,
-                Banner::error(reason.to_string()),
+                "password",
+                text,
                 StatusCode::BAD_REQUEST,
             )
             .await
@@ -249,8 +287,9 @@ pub async fn change_password(
                 &state,
                 &headers,
                 &signed_in,
-                Banner::error(t.get("common.error")),
+                (Banner::error(t.get("common.error")), FieldErrors::default()),
                 StatusCode::INTERNAL_SERVER_ERROR,
+                vec![],
             )
             .await
         }
@@ -267,41 +306,162 @@ pub struct RevokeForm {
     id: String,
 }
 
+/// What a revoke form signed out.
+enum Revoked {
+    /// A device, with its name for the banner.
+    Device(String),
+    Session,
+    Nothing,
+}
+
+/// The signed-in user of an account form post, or the answer that refuses it.
+async fn form_user(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<SignedIn, Response> {
+    let signed_in = session::require(state, headers, &account_uri()).await?;
+    if !session::same_origin(state, headers) || !session::tokens_match(csrf, &signed_in.csrf) {
+        return Err(forbidden_form(headers));
+    }
+    Ok(signed_in)
+}
+
 pub async fn revoke(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Form(form): Form<RevokeForm>,
 ) -> Response {
-    let Some(signed_in) = session::current(&state, &headers).await else {
-        return Redirect::to("/login").into_response();
+    let signed_in = match form_user(&state, &headers, &form.csrf).await {
+        Ok(signed_in) => signed_in,
+        Err(response) => return response,
     };
-    if !session::same_origin(&state, &headers)
-        || !session::tokens_match(&form.csrf, &signed_in.csrf)
-    {
-        return forbidden_form(&headers);
-    }
+    let t = texts(&headers);
     let user_id = signed_in.user.id;
+    let current = signed_in.session_digest.clone();
     let id = form.id.clone();
     let result = match form.kind.as_str() {
         "device" => {
             state
-                .with_store(move |s| s.delete_user_sync_key(user_id, &id))
+                .with_store(move |s| {
+                    let Some(key) = s
+                        .user_sync_keys(user_id)?
+                        .into_iter()
+                        .find(|k| k.digest == id)
+                    else {
+                        return Ok(Revoked::Nothing);
+                    };
+                    Ok(if s.delete_user_sync_key(user_id, &id)? {
+                        Revoked::Device(key.client_version)
+                    } else {
+                        Revoked::Nothing
+                    })
+                })
                 .await
         }
-        "session" => {
+        // This browser signs out with the header's Sign out, not here.
+        "session" if form.id != current => {
             state
-                .with_store(move |s| s.delete_user_web_session(user_id, &id))
+                .with_store(move |s| {
+                    Ok(if s.delete_user_web_session(user_id, &id)? {
+                        Revoked::Session
+                    } else {
+                        Revoked::Nothing
+                    })
+                })
                 .await
         }
-        _ => Ok(false),
+        _ => Ok(Revoked::Nothing),
     };
-    if form.kind == "device" && matches!(result, Ok(true)) {
-        state.host_keys.remove(&form.id);
+    match result {
+        Ok(Revoked::Device(version)) => {
+            state.host_keys.remove(&form.id);
+            let name = device_label(t, &version);
+            flash::redirect(&state, "/account", Notice::DeviceSignedOut, Some(&name))
+        }
+        Ok(Revoked::Session) => flash::redirect(&state, "/account", Notice::SessionSignedOut, None),
+        Ok(Revoked::Nothing) => {
+            let banner = Banner::error(t.get("auth.account.notFound"));
+            render_page(
+                &state,
+                &headers,
+                &signed_in,
+                (banner, FieldErrors::default()),
+                StatusCode::NOT_FOUND,
+                vec![],
+            )
+            .await
+        }
+        Err(_) => {
+            let banner = Banner::error(t.get("common.error"));
+            render_page(
+                &state,
+                &headers,
+                &signed_in,
+                (banner, FieldErrors::default()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                vec![],
+            )
+            .await
+        }
     }
-    let t = texts(&headers);
-    let banner = match result {
-        Ok(true) => Banner::success(t.get("auth.account.revoked")),
-        _ => Banner::error(t.get("common.error")),
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /account/sign-out-others`: every other browser session and every Anki device of
+/// the user signed out; this browser stays signed in.
+pub async fn sign_out_others(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let signed_in = match form_user(&state, &headers, &form.csrf).await {
+        Ok(signed_in) => signed_in,
+        Err(response) => return response,
     };
-    render_page(&state, &headers, &signed_in, banner, StatusCode::OK).await
+    let user_id = signed_in.user.id;
+    let keep = signed_in.session_digest.clone();
+    let removed = state
+        .with_store(move |s| {
+            for session in s.user_web_sessions(user_id)? {
+                if session.digest != keep {
+                    s.delete_user_web_session(user_id, &session.digest)?;
+                }
+            }
+            let mut keys = Vec::new();
+            for key in s.user_sync_keys(user_id)? {
+                if s.delete_user_sync_key(user_id, &key.digest)? {
+                    keys.push(key.digest);
+                }
+            }
+            Ok(keys)
+        })
+        .await;
+    match removed {
+        Ok(keys) => {
+            for key in &keys {
+                state.host_keys.remove(key);
+            }
+            tracing::info!(user_id, devices = keys.len(), "signed out everywhere else");
+            flash::redirect(&state, "/account", Notice::OthersSignedOut, None)
+        }
+        Err(e) => {
+            tracing::error!(user_id, error = %e, "cannot sign out everywhere else");
+            let banner = Banner::error(texts(&headers).get("common.error"));
+            render_page(
+                &state,
+                &headers,
+                &signed_in,
+                (banner, FieldErrors::default()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                vec![],
+            )
+            .await
+        }
+    }
 }

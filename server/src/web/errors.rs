@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::api_json;
+use super::frame::Frame;
 use super::i18n::Texts;
 use super::pages::{json_error, render, texts};
 
@@ -18,6 +19,7 @@ use super::pages::{json_error, render, texts};
 #[template(path = "error.html")]
 struct ErrorPage {
     t: Texts,
+    frame: Frame,
     code: String,
     title: &'static str,
     message: &'static str,
@@ -34,11 +36,18 @@ pub enum Reason {
     Message(&'static str),
 }
 
-/// The styled error page for `status`, in the request's language.
+/// The styled error page for `status`, in the request's language. (The layers here do
+/// not look the session up, so the frame is the signed-out one.)
 pub fn error_page(t: Texts, status: StatusCode, reason: Reason) -> Response {
+    error_page_framed(t, Frame::signed_out(), status, reason)
+}
+
+/// [`error_page`] in the frame of a signed-in user.
+pub fn error_page_framed(t: Texts, frame: Frame, status: StatusCode, reason: Reason) -> Response {
     let (title, message) = page_text_keys(status, reason);
     let page = ErrorPage {
         t,
+        frame,
         code: status.as_u16().to_string(),
         title: t.get(title),
         message: t.get(message),

@@ -1,12 +1,13 @@
 //! `/login`, `/logout` and `POST /api/login`. A login passes the login limits and the
-//! hashing pool ([`crate::login_gate`]), then starts a new session (a new id every time).
+//! hashing pool ([`crate::login_gate`]), then starts a new session (a new id every time)
+//! and returns to the page that sent the user here (a safe `next`), else to the decks.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use secrecy::SecretString;
@@ -18,15 +19,21 @@ use crate::state::AppState;
 use crate::store::User;
 
 use super::api_json::ApiJson;
+use super::flash::{self, Notice};
+use super::frame::Frame;
 use super::i18n::Texts;
 use super::pages::{cross_origin_refused, forbidden_form, render, texts, Banner};
+use super::return_to::safe_next;
 use super::session::{self, CSRF_COOKIE, SESSION_COOKIE};
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
     t: Texts,
+    frame: Frame,
     csrf: String,
+    /// Where to go after signing in (already checked by [`safe_next`]); empty for home.
+    next: String,
     login: String,
     banner: Option<Banner>,
     /// While no account exists: the command that creates the first admin.
@@ -41,26 +48,46 @@ pub struct LoginForm {
     login: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    next: String,
 }
 
-pub async fn page(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// Where a sign-in goes: the safe `next`, else the decks.
+fn destination(next: Option<&str>) -> String {
+    next.and_then(safe_next)
+        .unwrap_or_else(|| "/decks".to_string())
+}
+
+/// `/`: the decks when signed in, else the sign-in page.
+pub async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    match session::lookup(&state, &headers).await {
+        session::Lookup::SignedIn(_) => Redirect::to("/decks").into_response(),
+        session::Lookup::Ended => session::session_ended(&state, "/"),
+        session::Lookup::Anonymous => Redirect::to("/login").into_response(),
+        session::Lookup::Unavailable => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<LoginQuery>,
+    headers: HeaderMap,
+) -> Response {
     if session::current(&state, &headers).await.is_some() {
-        return Redirect::to("/account").into_response();
+        return Redirect::to(&destination(query.next.as_deref())).into_response();
     }
     let t = texts(&headers);
-    let banner = if query_flag(&uri, "changed") {
-        Banner::success(t.get("auth.login.passwordChanged"))
-    } else if query_flag(&uri, "signed-out") {
-        Banner::info(t.get("auth.login.signedOut"))
-    } else {
-        None
-    };
+    let (notice, mut cookies) = flash::take(&state, &headers);
+    let banner = notice.and_then(|n| n.banner(t));
     let (csrf, new) = session::anonymous_csrf(&headers);
-    let cookies = if new {
-        vec![session::set_cookie(&state, CSRF_COOKIE, &csrf, None)]
-    } else {
-        vec![]
-    };
+    if new {
+        cookies.push(session::set_cookie(&state, CSRF_COOKIE, &csrf, None));
+    }
     let first_run = if state.is_first_run().await {
         Some(state.first_admin_command())
     } else {
@@ -69,7 +96,13 @@ pub async fn page(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderM
     render(
         &LoginPage {
             t,
+            frame: Frame::signed_out(),
             csrf,
+            next: query
+                .next
+                .as_deref()
+                .and_then(safe_next)
+                .unwrap_or_default(),
             login: String::new(),
             banner,
             first_run,
@@ -79,15 +112,10 @@ pub async fn page(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderM
     )
 }
 
-/// The page's own notices arrive as `?changed` or `?signed-out` (fixed words, no text
-/// from the query reaches the page).
-fn query_flag(uri: &Uri, flag: &str) -> bool {
-    uri.query().is_some_and(|q| q.split('&').any(|p| p == flag))
-}
-
 pub(super) enum Outcome {
     SignedIn(User, String),
     Refused,
+    Disabled,
     Limited { retry_after_secs: u64 },
     Busy,
 }
@@ -102,6 +130,7 @@ async fn attempt(
     let user = match login_gate::check(state, LoginPath::Web, address, login, password).await {
         LoginCheck::Verified(user) => user,
         LoginCheck::Refused => return Ok(Outcome::Refused),
+        LoginCheck::Disabled => return Ok(Outcome::Disabled),
         LoginCheck::Limited { retry_after } => {
             return Ok(Outcome::Limited {
                 retry_after_secs: accounts::retry_after_secs(retry_after),
@@ -130,6 +159,11 @@ pub(super) fn refusal(t: Texts, outcome: &Outcome) -> (StatusCode, String, Optio
             StatusCode::SERVICE_UNAVAILABLE,
             t.get("common.busy").to_string(),
             Some(1),
+        ),
+        Outcome::Disabled => (
+            StatusCode::FORBIDDEN,
+            t.get("auth.login.disabled").to_string(),
+            None,
         ),
         _ => (
             StatusCode::UNAUTHORIZED,
@@ -168,7 +202,7 @@ pub async fn submit(
     match attempt(&state, address, form.login.trim(), password).await {
         Err(response) => response,
         Ok(Outcome::SignedIn(_, secret)) => {
-            let mut response = Redirect::to("/account").into_response();
+            let mut response = Redirect::to(&destination(Some(&form.next))).into_response();
             response.headers_mut().append(
                 axum::http::header::SET_COOKIE,
                 session::set_cookie(&state, SESSION_COOKIE, &secret, None),
@@ -179,7 +213,9 @@ pub async fn submit(
             let (status, text, retry_after) = refusal(t, &outcome);
             let page = LoginPage {
                 t,
+                frame: Frame::signed_out(),
                 csrf: expected,
+                next: safe_next(&form.next).unwrap_or_default(),
                 login: form.login,
                 banner: Banner::error(text),
                 first_run: None,
@@ -253,5 +289,10 @@ pub async fn logout(
     let _ = state
         .with_store(move |s| s.delete_web_session(&digest))
         .await;
-    session::redirect_signed_out(&state, "/login?signed-out")
+    let mut response = session::redirect_signed_out(&state, "/login");
+    response.headers_mut().append(
+        axum::http::header::SET_COOKIE,
+        flash::set(&state, Notice::SignedOut, None),
+    );
+    response
 }

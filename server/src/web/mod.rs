@@ -7,13 +7,18 @@ mod admin;
 mod api_json;
 mod assets;
 mod decks;
+mod devices;
 mod errors;
+mod flash;
+mod frame;
 pub mod i18n;
 mod limits;
 mod login;
 mod media;
 mod pages;
+mod password_text;
 mod reset;
+mod return_to;
 pub mod session;
 mod study;
 
@@ -22,7 +27,7 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
-use axum::response::{Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -37,12 +42,14 @@ pub(crate) const WEB_BODY_LIMIT: usize = 16 * 1024;
 /// shape (a styled page, or `{"error"}`); the fallback answers every unmatched path.
 pub fn router() -> Router<Arc<AppState>> {
     let pages = Router::new()
-        .route("/", get(|| async { Redirect::to("/account") }))
+        .route("/", get(login::home))
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/account", get(account::page))
         .route("/account/password", post(account::change_password))
         .route("/account/revoke", post(account::revoke))
+        .route("/account/sign-out-others", post(account::sign_out_others))
+        .route("/decks", get(decks::page))
         .route("/password-reset", get(reset::page).post(reset::submit))
         .route("/reset-password", get(reset::page).post(reset::submit))
         .route("/admin/settings", get(admin::page).post(admin::submit))

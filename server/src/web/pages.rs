@@ -35,6 +35,33 @@ impl Banner {
     }
 }
 
+/// The messages of the fields a refused form got wrong, for `aria-invalid` and the text
+/// under each field (`aria-describedby`).
+#[derive(Default)]
+pub struct FieldErrors(Vec<(&'static str, String)>);
+
+impl FieldErrors {
+    pub fn one(field: &'static str, message: impl Into<String>) -> FieldErrors {
+        FieldErrors(vec![(field, message.into())])
+    }
+
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push((field, message.into()));
+    }
+
+    /// The message of `field`, if it has one.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 pub fn texts(headers: &HeaderMap) -> Texts {
     Texts {
         lang: Lang::negotiate(headers),

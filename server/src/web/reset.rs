@@ -23,9 +23,14 @@ use crate::mail::compose;
 use crate::state::AppState;
 
 use super::api_json::ApiJson;
+use super::flash::{self, Notice};
+use super::frame::Frame;
 use super::i18n::Texts;
 use super::limits::hashed;
-use super::pages::{cross_origin_refused, forbidden_form, json_error, render, texts, Banner};
+use super::pages::{
+    cross_origin_refused, forbidden_form, json_error, render, texts, Banner, FieldErrors,
+};
+use super::password_text;
 use super::session::{self, CSRF_COOKIE};
 
 /// The one answer to every reset request.
@@ -37,14 +42,48 @@ pub const INVALID_TOKEN: &str = "Invalid or expired reset token";
 #[template(path = "password_reset.html")]
 struct ResetPage {
     t: Texts,
+    frame: Frame,
     csrf: String,
     banner: Option<Banner>,
-    /// "request", "reset", "invalid" or "done".
+    errors: FieldErrors,
+    /// "request", "reset" or "invalid".
     step: &'static str,
     token: String,
-    redirect_to_login: bool,
+    /// The address as typed, kept when it is refused.
+    email: String,
     /// The policy's minimum, for the hint under the new-password field.
     min_chars: String,
+}
+
+impl ResetPage {
+    fn new(t: Texts, csrf: String, state: &AppState, step: &'static str) -> ResetPage {
+        ResetPage {
+            t,
+            frame: Frame::signed_out(),
+            csrf,
+            banner: None,
+            errors: FieldErrors::default(),
+            step,
+            token: String::new(),
+            email: String::new(),
+            min_chars: min_chars(state),
+        }
+    }
+}
+
+/// Longest address accepted (RFC 5321's path limit).
+const MAX_EMAIL_LEN: usize = 254;
+
+/// Whether `email` could be an address at all: checked before a request is accepted, so
+/// an empty or mistyped field is never answered with "a link was sent". (Syntax only: it
+/// says nothing about whether an account has it.)
+fn plausible_email(email: &str) -> bool {
+    let email = email.trim();
+    email.len() <= MAX_EMAIL_LEN
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && email.parse::<lettre::Address>().is_ok()
 }
 
 #[derive(Deserialize)]
@@ -87,51 +126,28 @@ pub async fn page(
     Query(query): Query<TokenQuery>,
 ) -> Response {
     let t = texts(&headers);
-    let (csrf, cookies) = csrf_and_cookies(&state, &headers);
+    let (csrf, mut cookies) = csrf_and_cookies(&state, &headers);
     let Some(token) = query.token.filter(|t| !t.is_empty()) else {
-        let page = ResetPage {
-            t,
-            csrf,
-            banner: None,
-            step: "request",
-            token: String::new(),
-            redirect_to_login: false,
-            min_chars: min_chars(&state),
-        };
+        let (notice, clear) = flash::take(&state, &headers);
+        cookies.extend(clear);
+        let mut page = ResetPage::new(t, csrf, &state, "request");
+        page.banner = notice.and_then(|n| n.banner(t));
         return render(&page, StatusCode::OK, cookies);
     };
     if !verify_allowed(&state, &session::client_ip(&state, &peer, &headers)) {
-        let page = ResetPage {
-            t,
-            csrf,
-            banner: Banner::error(t.get("common.tooMany")),
-            step: "invalid",
-            token: String::new(),
-            redirect_to_login: false,
-            min_chars: min_chars(&state),
-        };
+        let mut page = ResetPage::new(t, csrf, &state, "invalid");
+        page.banner = Banner::error(t.get("common.tooMany"));
         return render(&page, StatusCode::TOO_MANY_REQUESTS, cookies);
     }
     let page = if token_valid(&state, &token).await {
-        ResetPage {
-            t,
-            csrf,
-            banner: Banner::info(t.get("passwordReset.verified")),
-            step: "reset",
-            token,
-            redirect_to_login: false,
-            min_chars: min_chars(&state),
-        }
+        let mut page = ResetPage::new(t, csrf, &state, "reset");
+        page.banner = Banner::info(t.get("passwordReset.verified"));
+        page.token = token;
+        page
     } else {
-        ResetPage {
-            t,
-            csrf,
-            banner: Banner::error(t.get("passwordReset.invalid")),
-            step: "invalid",
-            token: String::new(),
-            redirect_to_login: false,
-            min_chars: min_chars(&state),
-        }
+        let mut page = ResetPage::new(t, csrf, &state, "invalid");
+        page.banner = Banner::error(t.get("passwordReset.invalid"));
+        page
     };
     render(&page, StatusCode::OK, cookies)
 }
@@ -235,75 +251,61 @@ pub async fn submit(
         return forbidden_form(&headers);
     }
     let t = texts(&headers);
-    let page = |banner, step, token: String, redirect_to_login| ResetPage {
-        t,
-        csrf: expected.clone(),
-        banner,
-        step,
-        token,
-        redirect_to_login,
-        min_chars: min_chars(&state),
-    };
+    let page = |step| ResetPage::new(t, expected.clone(), &state, step);
     if let Some(email) = form.email {
+        if !plausible_email(&email) {
+            let text = t.get("passwordReset.emailInvalid");
+            let mut refused = page("request");
+            refused.banner = Banner::error(text);
+            refused.errors = FieldErrors::one("email", text);
+            refused.email = email;
+            return render(&refused, StatusCode::BAD_REQUEST, vec![]);
+        }
         accept_request(
             &state,
             &session::client_ip(&state, &peer, &headers),
             &email,
             t.lang,
         );
-        return render(
-            &page(
-                Banner::success(t.get("passwordReset.sent")),
-                "request",
-                String::new(),
-                false,
-            ),
-            StatusCode::OK,
-            vec![],
-        );
+        return flash::redirect(&state, "/password-reset", Notice::ResetRequested, None);
     }
     let token = form.token.unwrap_or_default();
     if form.password != form.confirm {
-        return render(
-            &page(
-                Banner::error(t.get("passwordReset.mismatch")),
-                "reset",
-                token,
-                false,
-            ),
-            StatusCode::BAD_REQUEST,
-            vec![],
-        );
+        let text = t.get("passwordReset.mismatch");
+        let mut refused = page("reset");
+        refused.banner = Banner::error(text);
+        refused.errors = FieldErrors::one("confirm", text);
+        refused.token = token;
+        return render(&refused, StatusCode::BAD_REQUEST, vec![]);
     }
     let ip = session::client_ip(&state, &peer, &headers);
     match reset(&state, &ip, &token, form.password, t.lang).await {
-        Ok(()) => render(
-            &page(
-                Banner::success(t.get("passwordReset.success")),
-                "done",
-                String::new(),
-                true,
-            ),
-            StatusCode::OK,
-            vec![],
-        ),
-        Err((status, message)) if status == StatusCode::BAD_REQUEST && message == INVALID_TOKEN => {
-            render(
-                &page(
-                    Banner::error(t.get("passwordReset.invalid")),
-                    "invalid",
-                    String::new(),
-                    false,
-                ),
-                status,
-                vec![],
-            )
+        Ok(()) => flash::redirect(&state, "/login", Notice::PasswordReset, None),
+        Err(ResetRefusal::InvalidToken) => {
+            let mut refused = page("invalid");
+            refused.banner = Banner::error(t.get("passwordReset.invalid"));
+            render(&refused, StatusCode::BAD_REQUEST, vec![])
         }
-        Err((status, message)) => render(
-            &page(Banner::error(message), "reset", token, false),
-            status,
-            vec![],
-        ),
+        Err(ResetRefusal::Password(reason)) => {
+            let text = password_text::refusal(t, &reason);
+            let mut refused = page("reset");
+            refused.banner = Banner::error(text.clone());
+            refused.errors = FieldErrors::one("password", text);
+            refused.token = token;
+            render(&refused, StatusCode::BAD_REQUEST, vec![])
+        }
+        Err(ResetRefusal::TooMany) => {
+            let mut refused = page("reset");
+            refused.banner = Banner::error(t.get("common.tooMany"));
+            refused.token = token;
+            render(&refused, StatusCode::TOO_MANY_REQUESTS, vec![])
+        }
+        Err(ResetRefusal::Failed) => {
+            let mut refused = page("reset");
+            refused.banner = Banner::error(t.get("common.error"));
+            refused.token = token;
+            render(&refused, StatusCode::INTERNAL_SERVER_ERROR, vec![])
+        }
     }
 }
 
@@ -323,10 +325,10 @@ async fn reset(
     token: &str,
     password: String,
     lang: Lang,
-) -> Result<(), (StatusCode, String)> {
+) -> Result<(), ResetRefusal> {
     let now = state.clock.now();
     if !state.limits.allow(&format!("reset-ip:{ip}"), 10, 60, now) {
-        return Err((StatusCode::TOO_MANY_REQUESTS, "Too many attempts".into()));
+        return Err(ResetRefusal::TooMany);
     }
     let store = Arc::clone(&state.store);
     let policy = state.config.password_policy;
@@ -341,12 +343,7 @@ async fn reset(
             )
         })
         .await
-        .map_err(|_| {
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error".to_string(),
-            )
-        })?;
+        .map_err(|_| ResetRefusal::Failed)?;
     match result {
         Ok(changed) => {
             if let Err(e) = state
@@ -359,13 +356,36 @@ async fn reset(
             tracing::info!(user_id = changed.user_id, "password reset by emailed link");
             Ok(())
         }
-        Err(ResetError::InvalidToken) => Err((StatusCode::BAD_REQUEST, INVALID_TOKEN.into())),
+        Err(ResetError::InvalidToken) => Err(ResetRefusal::InvalidToken),
         Err(ResetError::Account(accounts::AccountError::PasswordRejected(reason))) => {
-            Err((StatusCode::BAD_REQUEST, reason.to_string()))
+            Err(ResetRefusal::Password(reason))
         }
         Err(e) => {
             tracing::error!(error = %e, "password reset failed");
-            Err((StatusCode::INTERNAL_SERVER_ERROR, "internal error".into()))
+            Err(ResetRefusal::Failed)
+        }
+    }
+}
+
+/// Why a reset did not happen.
+enum ResetRefusal {
+    TooMany,
+    InvalidToken,
+    Password(accounts::PasswordRejected),
+    Failed,
+}
+
+impl ResetRefusal {
+    /// The API's status and message (English, as the API has always answered).
+    fn api_answer(&self) -> (StatusCode, String) {
+        match self {
+            ResetRefusal::TooMany => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts".into()),
+            ResetRefusal::InvalidToken => (StatusCode::BAD_REQUEST, INVALID_TOKEN.into()),
+            ResetRefusal::Password(reason) => (StatusCode::BAD_REQUEST, reason.to_string()),
+            ResetRefusal::Failed => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error".to_string(),
+            ),
         }
     }
 }
@@ -432,10 +452,13 @@ pub async fn api_reset(
     match reset(&state, &ip, &body.token, body.password, lang).await {
         Ok(()) => Json(serde_json::json!({"success": true, "message": "Password has been reset"}))
             .into_response(),
-        Err((status, message)) => (
-            status,
-            Json(serde_json::json!({"success": false, "error": message})),
-        )
-            .into_response(),
+        Err(refusal) => {
+            let (status, message) = refusal.api_answer();
+            (
+                status,
+                Json(serde_json::json!({"success": false, "error": message})),
+            )
+                .into_response()
+        }
     }
 }

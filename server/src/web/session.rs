@@ -91,22 +91,83 @@ pub async fn start(state: &AppState, user_id: i64) -> Result<String, crate::stat
     Ok(secret)
 }
 
+/// What the request's session cookie comes to.
+pub enum Lookup {
+    SignedIn(SignedIn),
+    /// A cookie whose session is over: expired, signed out elsewhere, or ended by a
+    /// password change.
+    Ended,
+    /// No session cookie at all.
+    Anonymous,
+    /// The account database did not answer: nothing is known about the session.
+    Unavailable,
+}
+
 /// The signed-in user behind the request's cookie, if the session is alive.
 pub async fn current(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
-    let secret = cookie(headers, SESSION_COOKIE)?;
+    match lookup(state, headers).await {
+        Lookup::SignedIn(signed_in) => Some(signed_in),
+        Lookup::Ended | Lookup::Anonymous | Lookup::Unavailable => None,
+    }
+}
+
+/// The signed-in user of a page that needs one, or the answer that sends the browser to
+/// sign in and come back to `uri` afterwards (with a notice when its session had ended).
+pub async fn require(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+) -> Result<SignedIn, axum::response::Response> {
+    let back = uri.path_and_query().map_or("/", |p| p.as_str());
+    match lookup(state, headers).await {
+        Lookup::SignedIn(signed_in) => Ok(signed_in),
+        Lookup::Anonymous => {
+            use axum::response::IntoResponse;
+            Err(axum::response::Redirect::to(&super::return_to::login_url(back)).into_response())
+        }
+        Lookup::Ended => Err(session_ended(state, back)),
+        // The cookie is kept: the session may well be alive once the database answers.
+        Lookup::Unavailable => {
+            use axum::response::IntoResponse;
+            Err(axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response())
+        }
+    }
+}
+
+/// To `/login?next=back`, with the notice that the session ended, the dead cookie deleted.
+pub fn session_ended(state: &AppState, back: &str) -> axum::response::Response {
+    let mut response = super::flash::redirect(
+        state,
+        &super::return_to::login_url(back),
+        super::flash::Notice::SessionEnded,
+        None,
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, SESSION_COOKIE, "", Some(0)),
+    );
+    response
+}
+
+/// Looks the request's session up.
+pub async fn lookup(state: &AppState, headers: &HeaderMap) -> Lookup {
+    let Some(secret) = cookie(headers, SESSION_COOKIE) else {
+        return Lookup::Anonymous;
+    };
     let session_digest = digest(&secret);
     let lookup = session_digest.clone();
-    let row = state
-        .with_store(move |s| s.web_session(&lookup))
-        .await
-        .ok()??;
+    let row = match state.with_store(move |s| s.web_session(&lookup)).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return Lookup::Ended,
+        Err(_) => return Lookup::Unavailable,
+    };
     let now = state.clock.now();
     if now >= row.expires_at || now - row.last_seen_at >= IDLE_SECS {
         let stale = session_digest.clone();
         let _ = state
             .with_store(move |s| s.delete_web_session(&stale))
             .await;
-        return None;
+        return Lookup::Ended;
     }
     if now - row.last_seen_at >= 60 {
         let touch = session_digest.clone();
@@ -115,14 +176,12 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> 
             .await;
     }
     let user_id = row.user_id;
-    let user = state
-        .with_store(move |s| s.user_by_id(user_id))
-        .await
-        .ok()??;
-    if user.disabled {
-        return None;
-    }
-    Some(SignedIn {
+    let user = match state.with_store(move |s| s.user_by_id(user_id)).await {
+        Ok(Some(user)) if !user.disabled => user,
+        Ok(_) => return Lookup::Ended,
+        Err(_) => return Lookup::Unavailable,
+    };
+    Lookup::SignedIn(SignedIn {
         user,
         session_digest,
         csrf: session_csrf(&secret),

@@ -12,5 +12,6 @@ mod sync_media;
 mod tcp_options;
 mod web_decks;
 mod web_errors;
+mod web_frame;
 mod web_reset;
 mod web_study;

@@ -358,7 +358,7 @@ async fn api_login_starts_a_session_that_the_account_page_accepts() {
     .await;
     assert_eq!(account.status, 200);
     assert!(account.body.contains("alice@example.com"));
-    // Idle for 31 minutes: the session is over.
+    // Idle for 31 minutes: the session is over, and sign-in returns to the account page.
     app.state.clock.advance(31 * 60);
     let later = send(
         no_redirects()
@@ -370,7 +370,7 @@ async fn api_login_starts_a_session_that_the_account_page_accepts() {
     assert!(later
         .headers
         .iter()
-        .any(|(n, v)| n == "location" && v == "/login"));
+        .any(|(n, v)| n == "location" && v == "/login?next=/account"));
     app.shutdown().await;
 }
 

@@ -18,6 +18,7 @@ use crate::collection::queue::QueueKind;
 use crate::state::AppState;
 
 use super::super::errors::{error_page, Reason};
+use super::super::frame::{Frame, Section};
 use super::super::i18n::Texts;
 use super::super::pages::{forbidden_form, render, texts, Banner};
 use super::super::session::{self, SignedIn};
@@ -47,6 +48,7 @@ pub struct Button {
 #[template(path = "study.html")]
 struct StudyPage {
     t: Texts,
+    frame: Frame,
     csrf: String,
     banner: Option<Banner>,
     deck_id: i64,
@@ -57,7 +59,8 @@ struct StudyPage {
     /// Which count the shown card is from: "new", "learn" or "review".
     current: &'static str,
     card_id: i64,
-    frame: String,
+    /// The card side's document, for the sandboxed frame's `srcdoc`.
+    card_doc: String,
     answer_side: bool,
     buttons: Vec<Button>,
     shown_at: i64,
@@ -92,9 +95,11 @@ async fn signed_in_or_login(
     headers: &HeaderMap,
     deck_id: i64,
 ) -> Result<SignedIn, Response> {
-    session::current(state, headers)
-        .await
-        .ok_or_else(|| Redirect::to(&format!("/login?next=/study/{deck_id}")).into_response())
+    // Back to the deck's study screen after signing in (also from a form post).
+    let back: axum::http::Uri = format!("/study/{deck_id}")
+        .parse()
+        .map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
+    session::require(state, headers, &back).await
 }
 
 /// `GET /study/{deck}`.
@@ -118,6 +123,7 @@ pub async fn page(
     let now = state.clock.now_millis();
     let mut page = StudyPage {
         t,
+        frame: Frame::signed_in(&signed_in, Section::Decks),
         csrf: signed_in.csrf.clone(),
         banner: None,
         deck_id,
@@ -127,7 +133,7 @@ pub async fn page(
         review: view.counts.review,
         current: "",
         card_id: 0,
-        frame: String::new(),
+        card_doc: String::new(),
         answer_side: false,
         buttons: Vec::new(),
         shown_at: query.shown_at.filter(|&at| at <= now).unwrap_or(now),
@@ -153,7 +159,7 @@ pub async fn page(
                 Err(refusal) => return refusal_page(&headers, refusal),
             };
             page.answer_side = true;
-            page.frame = document(&card.rendered.css, &answer);
+            page.card_doc = document(&card.rendered.css, &answer);
             page.buttons = ["study.again", "study.hard", "study.good", "study.easy"]
                 .iter()
                 .zip(card.labels.iter())
@@ -167,7 +173,7 @@ pub async fn page(
                 .collect();
         } else {
             page.shown_at = now;
-            page.frame = document(&card.rendered.css, &card.rendered.question);
+            page.card_doc = document(&card.rendered.css, &card.rendered.question);
         }
     }
     page.banner = banner;
