@@ -99,23 +99,9 @@ const MONTHS_DE: [&str; 12] = [
     "Dezember",
 ];
 
-/// Year, month (1-12) and day of a day count since 1970-01-01 in the proleptic Gregorian
-/// calendar (Howard Hinnant's `civil_from_days`); exact for every `i64` day a clock gives.
+/// Year, month (1-12, as an index base) and day of a day count since 1970-01-01.
 fn civil_from_days(days: i64) -> (i64, usize, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153; // 0 = March
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = crate::clock::civil_date(days);
     // 1..=12 by construction.
     (year, usize::try_from(month).unwrap_or(1), day)
 }

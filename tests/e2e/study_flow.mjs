@@ -7,13 +7,8 @@
 // Environment: BASE_URL, LOGIN, PASSWORD, DECK_ID, OUT_DIR, CHROMIUM.
 // Prints one JSON line with the results; exits 1 on the first failed check.
 
-import fs from "node:fs";
-import path from "node:path";
-import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
-
-const require = createRequire(import.meta.url);
-const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+import { pageChecks } from "./page_checks.mjs";
 const env = (name) => {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set`);
@@ -22,38 +17,12 @@ const env = (name) => {
 const BASE = env("BASE_URL").replace(/\/$/, "");
 const DECK = env("DECK_ID");
 const OUT = env("OUT_DIR");
-fs.mkdirSync(OUT, { recursive: true });
 
-const results = { steps: [], shots: [], answers: 0, undone: 0, axe: {} };
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-}
-
-async function shots(page, name) {
-  for (const scheme of ["light", "dark"]) {
-    await page.emulateMedia({ colorScheme: scheme });
-    const file = path.join(OUT, `study-${name}-${scheme}.png`);
-    await page.screenshot({ path: file, fullPage: true });
-    results.shots.push(file);
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-  results.steps.push(name);
-}
-
-async function axe(page, name) {
-  for (const scheme of ["light", "dark"]) {
-    await page.emulateMedia({ colorScheme: scheme });
-    await page.evaluate(AXE);
-    const outcome = await page.evaluate(async () => {
-      // eslint-disable-next-line no-undef
-      const r = await axe.run(document, { resultTypes: ["violations"], iframes: false });
-      return r.violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target.join(" ")) }));
-    });
-    results.axe[`${name}-${scheme}`] = outcome;
-    check(outcome.length === 0, `axe on ${name} (${scheme}): ${JSON.stringify(outcome)}`);
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-}
+const { results, check, shots, review } = pageChecks(OUT, "study-");
+results.answers = 0;
+results.undone = 0;
+// The card frame runs no script, axe's included: axe checks the page around it.
+const NO_FRAMES = { iframes: false };
 
 /// The card frame's document, read by this test through the page (same origin).
 const frameText = (page) => page.evaluate(() => document.getElementById("card-frame").contentDocument.body.innerText);
@@ -138,8 +107,7 @@ try {
   const compared = await page.evaluate(() => document.getElementById("card-frame").contentDocument.body.innerHTML);
   check(compared.includes("typeBad") || compared.includes("typeMissed"), `typed answer compared: ${compared.slice(0, 300)}`);
   check(decodeURIComponent(page.url()).includes("typed=Berlim"), "typed answer carried");
-  await shots(page, "typed-answer");
-  await axe(page, "typed-answer");
+  await review(page, "typed-answer", NO_FRAMES);
   await page.keyboard.press("4");
   results.answers += 1;
   await onQuestion(page);
@@ -152,8 +120,7 @@ try {
   const again = await page.evaluate(() => !!document.getElementById("card-frame").contentDocument.getElementById("typeans"));
   check(again, "the undone type-in card is shown again");
   results.undone += 1;
-  await shots(page, "undone");
-  await axe(page, "question");
+  await review(page, "undone", NO_FRAMES);
 
   // 5. On a phone, in the dark: study to the end with the keyboard.
   await page.setViewportSize({ width: 390, height: 844 });
@@ -177,7 +144,6 @@ try {
   }
   check(await page.locator(".finished").count() === 1, "the deck is finished");
   check(await page.getByText("You have finished this deck for now.").isVisible(), "congratulations");
-  await shots(page, "finished");
   // The only console errors are the browser refusing the hostile card's script.
   const blocked = consoleErrors.filter((m) => m.includes("Blocked script execution in 'about:srcdoc'"));
   const others = consoleErrors.filter((m) => !blocked.includes(m));
@@ -190,7 +156,7 @@ try {
   await loose.addCookies(cookies);
   const axePage = await loose.newPage();
   await axePage.goto(`${BASE}/study/${DECK}`);
-  await axe(axePage, "finished");
+  await review(axePage, "finished", NO_FRAMES);
   results.ok = true;
 } catch (e) {
   failed = e;

@@ -140,6 +140,26 @@ impl TestApp {
             .to_string()
     }
 
+    /// Signs in through `POST /api/login`; returns the cookies to send, as a `Cookie` value.
+    pub async fn api_sign_in(&self, login: &str, password: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/api/login"))
+            .json(&serde_json::json!({"login": login, "password": password}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), 200);
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     pub async fn meta(&self, host_key: &str) -> SyncReply {
         self.sync_call(
             "meta",

@@ -9,25 +9,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
 
-async fn sign_in(app: &TestApp, login: &str, password: &str) -> String {
-    let response = app
-        .http
-        .post(app.url("/api/login"))
-        .json(&json!({"login": login, "password": password}))
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(response.status(), 200);
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").to_string())
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 async fn decks(app: &TestApp, cookie: &str) -> (u16, Value) {
     let response = app
         .http
@@ -61,7 +42,7 @@ fn fixtures() -> std::path::PathBuf {
 async fn a_user_who_never_synced_has_no_decks_and_a_stranger_gets_a_json_401() {
     let app = spawn_app().await;
     app.add_user("alice", "alice-password-1").await;
-    let cookie = sign_in(&app, "alice", "alice-password-1").await;
+    let cookie = app.api_sign_in("alice", "alice-password-1").await;
     assert_eq!(decks(&app, &cookie).await, (200, json!({"decks": []})));
     let (status, body) = decks(&app, "").await;
     assert_eq!(status, 401);
@@ -73,7 +54,7 @@ async fn a_user_who_never_synced_has_no_decks_and_a_stranger_gets_a_json_401() {
 async fn the_deck_list_has_the_counts_anki_shows_for_every_collection() {
     let app = spawn_app().await;
     let alice = app.add_user("alice", "alice-password-1").await;
-    let cookie = sign_in(&app, "alice", "alice-password-1").await;
+    let cookie = app.api_sign_in("alice", "alice-password-1").await;
     let vectors: Vec<Value> = serde_json::from_str(
         &std::fs::read_to_string(fixtures().join("vectors.json")).expect("vectors"),
     )

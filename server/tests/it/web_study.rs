@@ -45,7 +45,7 @@ impl Studying {
             collection,
         )
         .expect("write collection");
-        let cookie = sign_in(&app, "alice", "alice-password-1").await;
+        let cookie = app.api_sign_in("alice", "alice-password-1").await;
         let s = Studying {
             app,
             cookie,
@@ -102,25 +102,6 @@ impl Studying {
     fn count(&self, sql: &str) -> i64 {
         self.db().query_row(sql, [], |r| r.get(0)).expect("count")
     }
-}
-
-async fn sign_in(app: &TestApp, login: &str, password: &str) -> String {
-    let response = app
-        .http
-        .post(app.url("/api/login"))
-        .json(&json!({"login": login, "password": password}))
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(response.status(), 200);
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").to_string())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 fn queue_name(kind: &str) -> &str {
@@ -346,7 +327,7 @@ async fn a_user_cannot_reach_another_users_cards() {
     let s = Studying::start().await;
     let card = s.next().await["card"]["id"].as_i64().expect("a card");
     s.app.add_user("bob", "bob-password-123").await;
-    let bob = sign_in(&s.app, "bob", "bob-password-123").await;
+    let bob = s.app.api_sign_in("bob", "bob-password-123").await;
     let response = s
         .app
         .http
@@ -605,7 +586,7 @@ async fn media_files_are_served_to_their_owner_only() {
         404
     );
     s.app.add_user("bob", "bob-password-123").await;
-    let bob = sign_in(&s.app, "bob", "bob-password-123").await;
+    let bob = s.app.api_sign_in("bob", "bob-password-123").await;
     assert_eq!(
         get("/media/cat%201.png", Some(&bob))
             .await

@@ -113,7 +113,7 @@ fn valid_id(id: &str) -> bool {
 fn stamp(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = retention::civil_date(days);
+    let (y, m, d) = crate::clock::civil_date(days);
     format!(
         "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
         rem / 3600,

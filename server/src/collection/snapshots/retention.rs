@@ -26,18 +26,7 @@ impl Default for Retention {
     }
 }
 
-/// (year, month, day) of a day number since 1970-01-01 (Howard Hinnant's algorithm).
-pub(super) fn civil_date(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
+use crate::clock::civil_date;
 
 /// The ids of `snapshots` (newest first) that `policy` does not keep.
 pub(super) fn to_remove(snapshots: &[Snapshot], policy: &Retention) -> Vec<String> {
