@@ -180,14 +180,14 @@ fn decode(value: &str) -> Option<Flash> {
 }
 
 fn flash_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.config.public_url.starts_with("https://") {
+    let secure = if session::is_https(state) {
         "; Secure"
     } else {
         ""
     };
-    let text = format!(
-        "{FLASH_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
-    );
+    let name = session::cookie_name(state, FLASH_COOKIE);
+    let text =
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
@@ -208,7 +208,7 @@ pub fn redirect(state: &AppState, to: &str, notice: Notice, arg: Option<&str>) -
 /// The notice the request carries, and the cookies that clear it (none when there was no
 /// flash cookie). A page calls this once and sends the cookies with its answer.
 pub fn take(state: &AppState, headers: &HeaderMap) -> (Option<Flash>, Vec<HeaderValue>) {
-    match session::cookie(headers, FLASH_COOKIE) {
+    match session::cookie(state, headers, FLASH_COOKIE) {
         Some(value) => (decode(&value), vec![flash_cookie(state, "", 0)]),
         None => (None, vec![]),
     }

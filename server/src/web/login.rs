@@ -84,7 +84,7 @@ pub async fn page(
     let t = texts(&headers);
     let (notice, mut cookies) = flash::take(&state, &headers);
     let banner = notice.and_then(|n| n.banner(t));
-    let (csrf, new) = session::anonymous_csrf(&headers);
+    let (csrf, new) = session::anonymous_csrf(&state, &headers);
     if new {
         cookies.push(session::set_cookie(&state, CSRF_COOKIE, &csrf, None));
     }
@@ -189,7 +189,7 @@ pub async fn submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let expected = session::cookie(&headers, CSRF_COOKIE).unwrap_or_default();
+    let expected = session::cookie(&state, &headers, CSRF_COOKIE).unwrap_or_default();
     if !session::same_origin(&state, &headers)
         || form.csrf.is_empty()
         || !session::tokens_match(&form.csrf, &expected)

@@ -99,7 +99,7 @@ fn csrf_and_cookies(
     state: &AppState,
     headers: &HeaderMap,
 ) -> (String, Vec<axum::http::HeaderValue>) {
-    let (csrf, new) = session::anonymous_csrf(headers);
+    let (csrf, new) = session::anonymous_csrf(state, headers);
     let cookies = if new {
         vec![session::set_cookie(state, CSRF_COOKIE, &csrf, None)]
     } else {
@@ -243,7 +243,7 @@ pub async fn submit(
     headers: HeaderMap,
     Form(form): Form<ResetForm>,
 ) -> Response {
-    let expected = session::cookie(&headers, CSRF_COOKIE).unwrap_or_default();
+    let expected = session::cookie(&state, &headers, CSRF_COOKIE).unwrap_or_default();
     if !session::same_origin(&state, &headers)
         || form.csrf.is_empty()
         || !session::tokens_match(&form.csrf, &expected)

@@ -25,7 +25,25 @@ pub fn random_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// Whether the site is served over HTTPS (its public URL says so).
+pub fn is_https(state: &AppState) -> bool {
+    state.config.public_url.starts_with("https://")
+}
+
+/// The name a cookie of ours has on the wire. Under HTTPS it takes the `__Host-` prefix:
+/// the browser then keeps it only if it is Secure, for the whole site and this host alone,
+/// so a neighbouring subdomain cannot plant a session or a CSRF token of its choosing.
+pub fn cookie_name(state: &AppState, name: &str) -> String {
+    if is_https(state) {
+        format!("__Host-{name}")
+    } else {
+        name.to_string()
+    }
+}
+
+/// The value of our cookie `name` (by its wire name, [`cookie_name`]) in the request.
+pub fn cookie(state: &AppState, headers: &HeaderMap, name: &str) -> Option<String> {
+    let name = cookie_name(state, name);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -39,12 +57,9 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// `Set-Cookie` for one of our cookies: HttpOnly, SameSite=Lax, Secure behind HTTPS.
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
-    let secure = if state.config.public_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = if is_https(state) { "; Secure" } else { "" };
     let age = max_age.map_or(String::new(), |a| format!("; Max-Age={a}"));
+    let name = cookie_name(state, name);
     let text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{age}");
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
@@ -151,7 +166,7 @@ pub fn session_ended(state: &AppState, back: &str) -> axum::response::Response {
 
 /// Looks the request's session up.
 pub async fn lookup(state: &AppState, headers: &HeaderMap) -> Lookup {
-    let Some(secret) = cookie(headers, SESSION_COOKIE) else {
+    let Some(secret) = cookie(state, headers, SESSION_COOKIE) else {
         return Lookup::Anonymous;
     };
     let session_digest = digest(&secret);
@@ -230,8 +245,8 @@ pub fn tokens_match(a: &str, b: &str) -> bool {
 
 /// The CSRF token of an anonymous form: the `ff_csrf` cookie's value (double submit), or a
 /// new one to set.
-pub fn anonymous_csrf(headers: &HeaderMap) -> (String, bool) {
-    match cookie(headers, CSRF_COOKIE) {
+pub fn anonymous_csrf(state: &AppState, headers: &HeaderMap) -> (String, bool) {
+    match cookie(state, headers, CSRF_COOKIE) {
         Some(existing) => (existing, false),
         None => (random_token(), true),
     }
@@ -255,14 +270,45 @@ mod tests {
         assert_eq!(origin_of("http://127.0.0.1:9"), "http://127.0.0.1:9");
     }
 
+    fn state_with_public_url(dir: &std::path::Path, public_url: &str) -> AppState {
+        let mut config = crate::config::Config::for_data_dir(dir);
+        config.public_url = public_url.to_string();
+        let store = crate::store::open(None, dir).expect("store");
+        AppState::new(config, store)
+    }
+
     #[test]
     fn cookies_are_found_among_others() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = state_with_public_url(dir.path(), "http://127.0.0.1:8080");
         let mut h = HeaderMap::new();
         h.insert(
             header::COOKIE,
             "a=1; ff_session=abc; b=2".parse().expect("header"),
         );
-        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
-        assert_eq!(cookie(&h, CSRF_COOKIE), None);
+        assert_eq!(cookie(&state, &h, SESSION_COOKIE).as_deref(), Some("abc"));
+        assert_eq!(cookie(&state, &h, CSRF_COOKIE), None);
+    }
+
+    #[test]
+    fn under_https_the_cookies_take_the_host_prefix_and_only_it_is_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = state_with_public_url(dir.path(), "https://anki.example");
+        let set = set_cookie(&state, SESSION_COOKIE, "abc", None);
+        let set = set.to_str().expect("ascii");
+        assert!(set.starts_with("__Host-ff_session=abc; Path=/;"), "{set}");
+        assert!(set.contains("; Secure") && !set.contains("Domain"), "{set}");
+        // A cookie planted without the prefix (from a sibling subdomain) is not read.
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            "ff_session=planted".parse().expect("header"),
+        );
+        assert_eq!(cookie(&state, &h, SESSION_COOKIE), None);
+        h.insert(
+            header::COOKIE,
+            "__Host-ff_session=abc".parse().expect("header"),
+        );
+        assert_eq!(cookie(&state, &h, SESSION_COOKIE).as_deref(), Some("abc"));
     }
 }
