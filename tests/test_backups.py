@@ -13,7 +13,7 @@ from pathlib import Path
 import zstandard
 
 from conftest import NO_CHANGES, adminctl
-from test_full_sync import FULL_UPLOAD, add_notes, upload
+from test_full_sync import FULL_UPLOAD, add_notes, download, upload
 
 FULL_SYNC = 2  # "choose a full sync" (the client's required value for a conflict)
 
@@ -103,3 +103,59 @@ def test_an_upload_that_replaces_the_collection_keeps_the_old_one(server, anki):
     assert replaced[0]["id"] in text.stdout and "replaced" in text.stdout
     unknown = adminctl(server.data_dir, "backup", "list", "nobody")
     assert unknown.returncode == 1 and "nobody" in unknown.stderr
+
+
+def test_a_replaced_collection_is_restored_while_the_server_runs_and_devices_download_it(
+        server, anki):
+    from conftest import add_user
+    add_user(server.data_dir, "alice", "alice-password-1")
+    first = anki(server.endpoint)
+    first.login("alice", "alice-password-1")
+    add_notes(first, 6, "first")
+    assert first.sync() == FULL_UPLOAD
+    upload(first)
+    # Reviews too: they must come back with the collection.
+    for card_id in first.col.find_cards("")[:3]:
+        card = first.col.get_card(card_id)
+        card.start_timer()
+        states = first.col._backend.get_scheduling_states(card_id)
+        first.col.sched.answer_card(first.col.sched.build_answer(card=card, states=states, rating=2))
+    assert first.sync() == NO_CHANGES
+    before = (first.col.db.all("select id, flds from notes order by id"),
+              first.col.db.all("select id, cid, ease, ivl from revlog order by id"))
+
+    second = anki(server.endpoint)
+    second.login("alice", "alice-password-1")
+    add_notes(second, 1, "stale")
+    assert second.sync() in (FULL_UPLOAD, FULL_SYNC)
+    upload(second)
+    replaced = [s for s in snapshots(server) if s["reason"] == "replaced"]
+    assert len(replaced) == 1
+
+    # Path tricks and unknown ids are refused, and change nothing.
+    for bad in ["../x", "nope", replaced[0]["id"] + "/.."]:
+        out = adminctl(server.data_dir, "backup", "restore", "alice", bad)
+        assert out.returncode == 1, (bad, out.stdout, out.stderr)
+    out = adminctl(server.data_dir, "backup", "restore", "alice", replaced[0]["id"], "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    kept_as = result["kept_as"]
+    assert kept_as and kept_as in {s["id"] for s in snapshots(server)}, result
+
+    # The first device is asked to choose, downloads, and holds exactly what it had.
+    assert first.sync() == FULL_SYNC
+    download(first)
+    after = (first.col.db.all("select id, flds from notes order by id"),
+             first.col.db.all("select id, cid, ease, ivl from revlog order by id"))
+    assert after == before
+    assert first.col.fix_integrity()[1], "Check Database finds nothing to fix"
+    assert first.sync() == NO_CHANGES
+
+    # The restore itself can be undone: the collection it replaced comes back.
+    out = adminctl(server.data_dir, "backup", "restore", "alice", kept_as)
+    assert out.returncode == 0, out.stderr
+    assert "Download" in out.stdout
+    assert first.sync() == FULL_SYNC
+    download(first)
+    notes = first.col.db.list("select flds from notes")
+    assert len(notes) == 1 and notes[0].startswith("stale"), notes

@@ -23,6 +23,16 @@ pub enum Request {
         user_id: i64,
         credential_generation: i64,
     },
+    /// Take a snapshot of the user's collection now, under the user's lock.
+    TakeSnapshot {
+        user_id: i64,
+    },
+    /// Put snapshot `snapshot_id` back as the user's collection, under the user's lock
+    /// (the replaced collection is kept as a snapshot first).
+    RestoreSnapshot {
+        user_id: i64,
+        snapshot_id: String,
+    },
 }
 
 /// The server's answers, one per request.
@@ -42,6 +52,16 @@ pub enum Response {
     Error {
         kind: ErrorKind,
         message: String,
+    },
+    /// `snapshot_id` is empty when the user has no collection to copy.
+    SnapshotTaken {
+        user_id: i64,
+        snapshot_id: String,
+    },
+    /// `kept_as` names the snapshot of the replaced collection (empty: there was none).
+    SnapshotRestored {
+        user_id: i64,
+        kept_as: String,
     },
 }
 
@@ -78,4 +98,6 @@ pub enum ErrorKind {
     Internal,
     /// The user named by the request does not exist.
     UnknownUser,
+    /// The request cannot be done now or as asked (a sync is open, no such snapshot).
+    Refused,
 }

@@ -184,6 +184,68 @@ impl AdminSession {
         }
     }
 
+    /// Takes a snapshot of the user's collection: by the running server under the user's
+    /// lock, or here when no server runs. Returns its id (`None`: no collection).
+    pub fn take_snapshot(&mut self, user_id: i64) -> Result<Option<String>, AdminError> {
+        use crate::collection::snapshots;
+        match &mut self.link {
+            ServerLink::Connected(client) => self
+                .runtime
+                .block_on(client.take_snapshot(user_id))
+                .map(|id| (!id.is_empty()).then_some(id))
+                .map_err(control_error),
+            ServerLink::Unreachable(reason) => Err(AdminError::Internal(format!(
+                "a server seems to run but does not answer ({reason}); nothing done"
+            ))),
+            ServerLink::NotRunning => {
+                let data_dir = &self.config.data_dir;
+                let policy = self.config.backups.unwrap_or_default();
+                let taken = snapshots::take(
+                    data_dir,
+                    user_id,
+                    snapshots::Reason::Manual,
+                    crate::clock::now(),
+                )
+                .map_err(|e| AdminError::Internal(e.to_string()))?;
+                snapshots::prune(data_dir, user_id, &policy)
+                    .map_err(|e| AdminError::Internal(e.to_string()))?;
+                Ok(taken.map(|s| s.id))
+            }
+        }
+    }
+
+    /// Restores snapshot `id` of the user: by the running server under the user's lock,
+    /// or here when no server runs. Returns the id the replaced collection was kept as.
+    pub fn restore_snapshot(
+        &mut self,
+        user_id: i64,
+        id: &str,
+    ) -> Result<Option<String>, AdminError> {
+        use crate::collection::snapshots::{self, RestoreError};
+        match &mut self.link {
+            ServerLink::Connected(client) => self
+                .runtime
+                .block_on(client.restore_snapshot(user_id, id))
+                .map(|kept| (!kept.is_empty()).then_some(kept))
+                .map_err(control_error),
+            ServerLink::Unreachable(reason) => Err(AdminError::Internal(format!(
+                "a server seems to run but does not answer ({reason}); nothing done"
+            ))),
+            ServerLink::NotRunning => snapshots::restore(
+                &self.config.data_dir,
+                user_id,
+                id,
+                crate::clock::now(),
+                || {},
+            )
+            .map(|r| r.kept_as)
+            .map_err(|e| match e {
+                RestoreError::NoSuchSnapshot(_) => AdminError::BadInput(e.to_string()),
+                other => AdminError::Internal(other.to_string()),
+            }),
+        }
+    }
+
     /// The running server's status, if one is connected.
     pub fn server_status(&mut self) -> Option<Result<flashcard_flow_proto::StatusReport, String>> {
         match &mut self.link {
@@ -205,4 +267,17 @@ pub fn server_not_told_warning(reason: &str) -> String {
          told: {reason}\nWARNING: it takes effect at each client's next sync check; restart \
          the server or fix the control socket to apply it at once."
     )
+}
+
+/// A refusal of the running server as the operator's error: a refused request (no such
+/// snapshot, a sync open) is bad input; anything else is internal.
+fn control_error(e: crate::control::ClientError) -> AdminError {
+    match e {
+        crate::control::ClientError::Refused {
+            kind:
+                flashcard_flow_proto::ErrorKind::Refused | flashcard_flow_proto::ErrorKind::UnknownUser,
+            message,
+        } => AdminError::BadInput(message),
+        other => AdminError::Internal(other.to_string()),
+    }
 }

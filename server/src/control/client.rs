@@ -138,4 +138,30 @@ impl ControlClient {
             other => Err(ClientError::Unexpected(format!("{other:?}"))),
         }
     }
+
+    /// Has the server snapshot the user's collection; returns the snapshot's id (empty
+    /// when the user has no collection).
+    pub async fn take_snapshot(&mut self, user_id: i64) -> Result<String, ClientError> {
+        match self.request(&Request::TakeSnapshot { user_id }).await? {
+            Response::SnapshotTaken { snapshot_id, .. } => Ok(snapshot_id),
+            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        }
+    }
+
+    /// Has the server restore snapshot `snapshot_id`; returns the id the replaced
+    /// collection was kept as (empty: there was none).
+    pub async fn restore_snapshot(
+        &mut self,
+        user_id: i64,
+        snapshot_id: &str,
+    ) -> Result<String, ClientError> {
+        let request = Request::RestoreSnapshot {
+            user_id,
+            snapshot_id: snapshot_id.to_string(),
+        };
+        match self.request(&request).await? {
+            Response::SnapshotRestored { kept_as, .. } => Ok(kept_as),
+            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        }
+    }
 }

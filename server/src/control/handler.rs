@@ -91,6 +91,11 @@ async fn answer(request: Request, peer: Peer, state: &AppState) -> Response {
             user_id,
             credential_generation,
         } => refresh_user(user_id, credential_generation, peer, state).await,
+        Request::TakeSnapshot { user_id } => super::snapshots::take_now(user_id, peer, state).await,
+        Request::RestoreSnapshot {
+            user_id,
+            snapshot_id,
+        } => super::snapshots::restore_now(user_id, &snapshot_id, peer, state).await,
     }
 }
 

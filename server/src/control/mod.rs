@@ -5,6 +5,7 @@
 mod client;
 mod handler;
 mod listener;
+mod snapshots;
 
 pub use client::{connect, ClientError, Connection, ControlClient};
 pub use listener::{bind, serve, BindError};

@@ -9,6 +9,7 @@
 //! a data file without its description or a temporary file, which [`sweep`] removes, and
 //! never a listed snapshot that is half written. The caller holds the user's lock.
 
+mod restore;
 mod retention;
 
 use std::fs::{self, File};
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::file::{self as collection_file, collection_path, user_dir};
 
+pub use restore::{restore, RestoreError, Restored};
 pub use retention::{prune, Retention};
 
 const DATA_SUFFIX: &str = ".anki2.zst";
@@ -38,6 +40,8 @@ pub enum Reason {
     Daily,
     /// Asked for by an operator.
     Manual,
+    /// The collection a restore replaced (kept like a replaced one).
+    BeforeRestore,
 }
 
 impl Reason {
@@ -46,6 +50,7 @@ impl Reason {
             Reason::Replaced => "replaced",
             Reason::Daily => "daily",
             Reason::Manual => "manual",
+            Reason::BeforeRestore => "before-restore",
         }
     }
 }

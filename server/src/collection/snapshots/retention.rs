@@ -36,7 +36,7 @@ pub(super) fn to_remove(snapshots: &[Snapshot], policy: &Retention) -> Vec<Strin
     let (mut daily, mut weekly, mut monthly) = (0, 0, 0);
     let mut gone = Vec::new();
     for s in snapshots {
-        if s.reason == Reason::Replaced {
+        if matches!(s.reason, Reason::Replaced | Reason::BeforeRestore) {
             replaced += 1;
             if replaced > policy.replaced {
                 gone.push(s.id.clone());

@@ -54,6 +54,11 @@ impl NormalSyncs {
         self.len() == 0
     }
 
+    /// Whether the user has a normal sync open (between `start` and `finish`).
+    pub fn is_open(&self, user_id: i64) -> bool {
+        self.lock().contains_key(&user_id)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, ActiveSync>> {
         self.active.lock().unwrap_or_else(PoisonError::into_inner)
     }
