@@ -211,3 +211,70 @@ async fn no_socket_means_no_server() {
         .expect("connect");
     assert!(matches!(outcome, Connection::NoServer));
 }
+
+#[tokio::test]
+async fn a_restore_is_refused_while_a_normal_sync_is_open_and_done_after_it() {
+    use crate::sync_full::upload;
+    let app = spawn_app().await;
+    let alice = app.add_user("alice", "alice-password-1").await;
+    let key = app.login("alice", "alice-password-1").await;
+    // A collection the real client made (normal sync needs all of Anki's tables).
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/study/session.anki2.zst");
+    let first =
+        zstd::decode_all(std::fs::read(fixture).expect("fixture").as_slice()).expect("zstd");
+    assert_eq!(upload(&app, &key, &first).await.0, 200);
+    let Connection::Connected(mut client) =
+        control::connect(&app.state.config.control_socket, "test")
+            .await
+            .expect("connect")
+    else {
+        panic!("server not found");
+    };
+    let id = client.take_snapshot(alice.id).await.expect("snapshot");
+    assert!(id.ends_with("-manual"), "{id}");
+    // Another user's snapshot id, and a path, are refused as unknown.
+    let bob = app.add_user("bob", "bob-password-123").await;
+    for (user, bad) in [(bob.id, id.as_str()), (alice.id, "../1/backups/x")] {
+        match client.restore_snapshot(user, bad).await {
+            Err(control::ClientError::Refused { kind, .. }) => assert_eq!(kind, ErrorKind::Refused),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    assert_eq!(app.meta(&key).await.status, 200);
+    let start = app
+        .sync_call(
+            "start",
+            &key,
+            serde_json::json!({"minUsn": 0, "lnewer": false}),
+        )
+        .await;
+    assert_eq!(start.status, 200);
+    match client.restore_snapshot(alice.id, &id).await {
+        Err(control::ClientError::Refused { kind, message }) => {
+            assert_eq!(kind, ErrorKind::Refused);
+            assert!(message.contains("sync"), "{message}");
+        }
+        other => panic!("a restore during a sync: {other:?}"),
+    }
+    // The sync goes on, and aborts cleanly; then the restore is done.
+    assert_eq!(
+        app.sync_call("abort", &key, serde_json::json!({}))
+            .await
+            .status,
+        200
+    );
+    let kept = client
+        .restore_snapshot(alice.id, &id)
+        .await
+        .expect("restore");
+    assert!(kept.ends_with("-before-restore"), "{kept}");
+    // The next meta reports a new schema: the client must choose a full sync.
+    let meta = app.meta(&key).await.json.expect("meta");
+    assert!(
+        meta["scm"].as_i64().expect("scm") > 1_000_000_000_000,
+        "{meta}"
+    );
+    app.shutdown().await;
+}
