@@ -194,3 +194,37 @@ fn pruning_removes_the_files_of_what_it_does_not_keep() {
         .count();
     assert_eq!(files, 2 * listed.len());
 }
+
+#[test]
+fn a_restore_of_a_damaged_snapshot_changes_nothing_and_leaves_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    collection_with(dir.path(), 1, 4);
+    let taken = take(dir.path(), 1, Reason::Daily, MONDAY)
+        .expect("take")
+        .expect("some");
+    let data = data_file(dir.path(), 1, &taken.id).expect("data");
+    fs::write(&data, b"not zstd at all").expect("damage");
+    let before = fs::read(collection_path(dir.path(), 1)).expect("collection");
+    let user_dir = collection_path(dir.path(), 1)
+        .parent()
+        .expect("dir")
+        .to_owned();
+    let files_before = fs::read_dir(&user_dir).expect("dir").count();
+    let mut replaced = false;
+    let refused = restore(dir.path(), 1, &taken.id, MONDAY + 60, || replaced = true);
+    assert!(refused.is_err(), "{refused:?}");
+    assert!(!replaced, "the collection was about to be replaced");
+    assert_eq!(
+        fs::read(collection_path(dir.path(), 1)).expect("collection"),
+        before
+    );
+    assert_eq!(
+        fs::read_dir(&user_dir).expect("dir").count(),
+        files_before,
+        "a leftover"
+    );
+    assert!(matches!(
+        restore(dir.path(), 1, "no-such-id", MONDAY, || {}),
+        Err(RestoreError::NoSuchSnapshot(_))
+    ));
+}
