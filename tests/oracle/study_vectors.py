@@ -88,6 +88,12 @@ def build(col) -> int:
     for (cid,), (ago, ivl, factor) in zip(reviews, [(0, 3, 2500), (2, 8, 2300), (1, 20, 2700),
                                                     (5, 4, 1300), (0, 1, 2500)]):
         set_card(cid, REVIEW, Q_REVIEW, today - ago, ivl, factor)
+    # Reviews from a time the collection had FSRS on: answered under SM-2, Anki drops the
+    # memory state (s, d, dr) and keeps the decay and any custom data.
+    was_fsrs = f'{{"pos":2,"s":8.2956,"d":1.0,"dr":0.9,"decay":0.154,"lrt":{int(time.time()) - 86_400}}}'
+    col.db.execute("update cards set data = ? where id = ?", was_fsrs, reviews[0][0])
+    col.db.execute("update cards set data = ? where id = ?",
+                   '{"decay":0.2,"cd":"{\\"v\\":\\"x\\"}"}', reviews[1][0])
     leech = add_basic_notes(col, lang, 1)[0][0]
     set_card(leech, REVIEW, Q_REVIEW, today, 2, 1700, lapses=1, reps=9)
     # A review with a new sibling: answering it buries the sibling.

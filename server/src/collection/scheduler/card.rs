@@ -39,8 +39,9 @@ pub struct CardRow {
     pub data: String,
 }
 
-/// The keys of `cards.data` the scheduler writes, in the order Anki writes them; other
-/// keys a client stored (FSRS memory, which is out of scope here) are not kept.
+/// The keys of `cards.data` the scheduler writes, in the order Anki writes them. As Anki
+/// does under SM-2, an answer drops FSRS's memory state (`s`, `d`, `dr`) and keeps the
+/// decay and the custom scheduling data (checked by tests/oracle/study_vectors.py).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct CardData {
     #[serde(
@@ -49,6 +50,14 @@ pub(super) struct CardData {
         deserialize_with = "lenient"
     )]
     pub pos: Option<u32>,
+    /// FSRS's decay, which Anki keeps when it answers a card under SM-2 (it drops the
+    /// memory state, `s`, `d` and `dr`, that FSRS left).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
+    pub decay: Option<f32>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         default,
