@@ -305,8 +305,9 @@ async fn cross_origin_posts_and_forms_without_their_token_are_refused() {
     )
     .await;
     assert_eq!(api.status, 403);
-    // The same form from our own origin, with the double-submit token, signs in.
-    let ok = send(
+    // The same form from our own origin, with the double-submit token, signs in. Under
+    // https the cookies carry the `__Host-` prefix; one without it is not read.
+    let unprefixed = send(
         no_redirects()
             .post(app.url("/login"))
             .header("origin", PUBLIC_URL)
@@ -318,9 +319,22 @@ async fn cross_origin_posts_and_forms_without_their_token_are_refused() {
             ]),
     )
     .await;
+    assert_eq!(unprefixed.status, 403, "{}", unprefixed.body);
+    let ok = send(
+        no_redirects()
+            .post(app.url("/login"))
+            .header("origin", PUBLIC_URL)
+            .header("cookie", "__Host-ff_csrf=tok123")
+            .form(&[
+                ("login", "alice"),
+                ("password", "alice-password-1"),
+                ("csrf", "tok123"),
+            ]),
+    )
+    .await;
     assert_eq!(ok.status, 303, "{}", ok.body);
     assert!(ok.headers.iter().any(|(n, v)| n == "set-cookie"
-        && v.starts_with("ff_session=")
+        && v.starts_with("__Host-ff_session=")
         && v.contains("HttpOnly")
         && v.contains("SameSite=Lax")
         && v.contains("Secure")));
