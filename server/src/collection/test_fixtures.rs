@@ -28,3 +28,18 @@ pub(crate) fn open_fixture(dir: &Path, name: &str) -> (tempfile::TempDir, Connec
     let conn = open_fixture_in(dir, name, tmp.path());
     (tmp, conn)
 }
+
+/// The oracle vectors a test compares against: the committed ones in
+/// `server/tests/fixtures/<fixture>/vectors.json`, and the ones `test.sh` has the installed
+/// `anki` build afresh for this run, named by the environment variable `var`.
+pub(crate) fn vector_sets(fixture: &str, var: &str) -> Vec<PathBuf> {
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(fixture)
+        .join("vectors.json");
+    let mut sets = vec![committed];
+    if let Ok(path) = std::env::var(var) {
+        sets.push(PathBuf::from(path));
+    }
+    sets
+}

@@ -1,4 +1,4 @@
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 
@@ -49,13 +49,7 @@ impl From<&DeckListEntry> for OracleDeck {
 /// has the installed `anki` build afresh for this run (`FF_DECK_TREE_VECTORS`).
 #[test]
 fn the_deck_list_is_what_anki_shows_for_every_collection() {
-    let committed =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/deck_tree/vectors.json");
-    let mut sets = vec![committed];
-    if let Ok(path) = std::env::var("FF_DECK_TREE_VECTORS") {
-        sets.push(PathBuf::from(path));
-    }
-    for path in sets {
+    for path in crate::collection::test_fixtures::vector_sets("deck_tree", "FF_DECK_TREE_VECTORS") {
         let text = std::fs::read_to_string(&path).expect("the vectors file");
         let vectors: Vec<Vector> = serde_json::from_str(&text).expect("vectors parse");
         assert!(vectors.len() >= 5, "{}", path.display());

@@ -41,12 +41,7 @@ struct BuryVector {
 /// The committed vectors, and the ones `test.sh` has the installed `anki` build afresh
 /// for this run (`FF_QUEUE_VECTORS`).
 fn vector_sets() -> Vec<PathBuf> {
-    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/queue/vectors.json");
-    let mut sets = vec![committed];
-    if let Ok(path) = std::env::var("FF_QUEUE_VECTORS") {
-        sets.push(PathBuf::from(path));
-    }
-    sets
+    crate::collection::test_fixtures::vector_sets("queue", "FF_QUEUE_VECTORS")
 }
 
 fn read_vectors(path: &Path) -> Vectors {

@@ -1,4 +1,4 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use r2d2_sqlite::rusqlite::Connection;
 use regex::{Captures, Regex};
@@ -49,13 +49,7 @@ struct Comparison {
 /// The committed vectors, and the ones `test.sh` has the installed `anki` build afresh
 /// for this run (`FF_RENDER_VECTORS`).
 fn vector_sets() -> Vec<(PathBuf, Vectors)> {
-    let committed =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/render/vectors.json");
-    let mut paths = vec![committed];
-    if let Ok(path) = std::env::var("FF_RENDER_VECTORS") {
-        paths.push(PathBuf::from(path));
-    }
-    paths
+    crate::collection::test_fixtures::vector_sets("render", "FF_RENDER_VECTORS")
         .into_iter()
         .map(|path| {
             let text = std::fs::read_to_string(&path).expect("the vectors file");

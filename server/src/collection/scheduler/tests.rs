@@ -1,5 +1,4 @@
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 use r2d2_sqlite::rusqlite::Connection;
 use serde::Deserialize;
@@ -111,12 +110,7 @@ struct Outcome {
 /// for this run (`FF_SCHED_VECTORS`).
 #[test]
 fn every_answer_is_what_anki_writes() {
-    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sched/vectors.json");
-    let mut sets = vec![committed];
-    if let Ok(path) = std::env::var("FF_SCHED_VECTORS") {
-        sets.push(PathBuf::from(path));
-    }
-    for path in sets {
+    for path in crate::collection::test_fixtures::vector_sets("sched", "FF_SCHED_VECTORS") {
         let text = std::fs::read_to_string(&path).expect("the vectors file");
         let vectors: Vec<Vector> = serde_json::from_str(&text).expect("vectors parse");
         assert!(vectors.len() >= 300, "{}", path.display());

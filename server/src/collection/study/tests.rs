@@ -99,16 +99,7 @@ struct NoteOut {
 const SERVER_USN: i64 = 41;
 
 fn vector_sets() -> Vec<PathBuf> {
-    let committed = fixture_dir().join("vectors.json");
-    let mut sets = vec![committed];
-    if let Ok(path) = std::env::var("FF_STUDY_VECTORS") {
-        sets.push(PathBuf::from(path));
-    }
-    sets
-}
-
-fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/study")
+    crate::collection::test_fixtures::vector_sets("study", "FF_STUDY_VECTORS")
 }
 
 fn read_vectors(path: &Path) -> Vectors {
