@@ -22,7 +22,7 @@ use super::super::frame::{Frame, Section};
 use super::super::i18n::Texts;
 use super::super::pages::{forbidden_form, render, texts, Banner};
 use super::super::session::{self, SignedIn};
-use super::api::{answer_shown, reveal_shown, show_next, undo_last, MAX_MILLIS_TAKEN};
+use super::api::{answer_shown, show_next, undo_last, MAX_MILLIS_TAKEN};
 use super::card_frame::{document, STUDY_CSP};
 use super::Refusal;
 
@@ -153,11 +153,9 @@ pub async fn page(
             banner = banner.or(Banner::info(t.get("study.cardChanged")));
         }
         if wants_answer {
-            let typed = query.typed.clone();
-            let answer = match reveal_shown(&state, user_id, card.card_id, typed).await {
-                Ok(answer) => answer,
-                Err(refusal) => return refusal_page(&headers, refusal),
-            };
+            // The card was just rendered for this look; its answer side needs no second
+            // trip to the collection.
+            let answer = card.rendered.answer_with_typed(&query.typed);
             page.answer_side = true;
             page.card_doc = document(&card.rendered.css, &answer);
             page.buttons = ["study.again", "study.hard", "study.good", "study.easy"]
