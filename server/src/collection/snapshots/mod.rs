@@ -310,12 +310,26 @@ pub fn sweep_dir(dir: &Path) -> Result<u32, SnapshotError> {
     Ok(removed)
 }
 
-/// Whether a daily snapshot is due at `now`: none taken on this (UTC) day yet.
+/// Whether a daily snapshot is due at `now`: none taken on this (UTC) day yet. Reads
+/// only the folder's names (an id starts with its UTC date and names its reason), so it is
+/// cheap enough to ask after every sync.
 pub fn daily_due(data_dir: &Path, user_id: i64, now: i64) -> Result<bool, SnapshotError> {
-    let today = now.div_euclid(86_400);
-    Ok(!list(data_dir, user_id)?
-        .iter()
-        .any(|s| s.reason == Reason::Daily && s.taken_at.div_euclid(86_400) == today))
+    let dir = backups_dir(data_dir, user_id);
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
+        Err(e) => return Err(io_at(&dir)(e)),
+    };
+    let today = &stamp(now)[..8];
+    let daily = format!("-{}", Reason::Daily.as_str());
+    let taken_today = entries.flatten().any(|entry| {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        name.strip_suffix(META_SUFFIX).is_some_and(|id| {
+            id.starts_with(today) && (id.ends_with(&daily) || id.contains(&format!("{daily}-")))
+        })
+    });
+    Ok(!taken_today)
 }
 
 /// Decompresses snapshot data to `to` (for a restore or a download). Blocking.

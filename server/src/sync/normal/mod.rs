@@ -210,11 +210,20 @@ fn daily_snapshot_after_sync(state: &Arc<AppState>, user_id: i64) {
     };
     let state = Arc::clone(state);
     tokio::spawn(async move {
-        let serialised = state.user_locks.lock(user_id).await;
         let data_dir = state.config.data_dir.clone();
         let now = state.clock.now();
+        // Most syncs of a day come after its snapshot: a look at the folder's names, on
+        // the blocking pool and without the user's lock, settles those.
+        let (dir, at) = (data_dir.clone(), now);
+        let due =
+            tokio::task::spawn_blocking(move || snapshots::daily_due(&dir, user_id, at)).await;
+        if !matches!(due, Ok(Ok(true))) {
+            return;
+        }
+        let serialised = state.user_locks.lock(user_id).await;
         let taken = tokio::task::spawn_blocking(move || {
             let _serialised = serialised;
+            // Asked again under the lock: another sync's snapshot may have come first.
             if !snapshots::daily_due(&data_dir, user_id, now)? {
                 return Ok(None);
             }
