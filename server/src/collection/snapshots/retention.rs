@@ -1,6 +1,7 @@
 //! Which snapshots to keep, as Anki keeps its own backups: the last few collections a
-//! full upload replaced, and of the daily ones one per day for the last days, then one per
-//! week, then one per month. Days, weeks and months are UTC.
+//! full upload or a restore replaced and those an operator asked for (never thinned out
+//! by a daily one of the same day), and of the daily ones one per day for the last days,
+//! then one per week, then one per month. Days, weeks and months are UTC.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -36,7 +37,10 @@ pub(super) fn to_remove(snapshots: &[Snapshot], policy: &Retention) -> Vec<Strin
     let (mut daily, mut weekly, mut monthly) = (0, 0, 0);
     let mut gone = Vec::new();
     for s in snapshots {
-        if matches!(s.reason, Reason::Replaced | Reason::BeforeRestore) {
+        if matches!(
+            s.reason,
+            Reason::Replaced | Reason::BeforeRestore | Reason::Manual
+        ) {
             replaced += 1;
             if replaced > policy.replaced {
                 gone.push(s.id.clone());

@@ -228,3 +228,42 @@ fn a_restore_of_a_damaged_snapshot_changes_nothing_and_leaves_nothing() {
         Err(RestoreError::NoSuchSnapshot(_))
     ));
 }
+
+#[test]
+fn a_daily_snapshot_is_due_once_per_utc_day() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    collection_with(dir.path(), 1, 1);
+    assert!(
+        daily_due(dir.path(), 1, MONDAY).expect("due"),
+        "no folder yet"
+    );
+    take(dir.path(), 1, Reason::Manual, MONDAY).expect("take");
+    assert!(
+        daily_due(dir.path(), 1, MONDAY).expect("due"),
+        "a manual one does not count"
+    );
+    take(dir.path(), 1, Reason::Daily, MONDAY).expect("take");
+    take(dir.path(), 1, Reason::Daily, MONDAY).expect("take a second, -2");
+    // Pruning keeps the day's newest, the one with the `-2`.
+    prune(dir.path(), 1, &Retention::default()).expect("prune");
+    let dailies: Vec<String> = list(dir.path(), 1)
+        .expect("list")
+        .into_iter()
+        .filter(|s| s.reason == Reason::Daily)
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(dailies, vec!["20261130-100000-daily-2"]);
+    assert!(!daily_due(dir.path(), 1, MONDAY + 3600).expect("due"));
+    assert!(
+        daily_due(dir.path(), 1, MONDAY + DAY).expect("due"),
+        "the next day"
+    );
+    // Only a described snapshot counts: a data file a crash left alone does not.
+    let backups = backups_dir(dir.path(), 1);
+    fs::write(
+        backups.join(format!("20261201-090000-daily{DATA_SUFFIX}")),
+        b"x",
+    )
+    .expect("orphan");
+    assert!(daily_due(dir.path(), 1, MONDAY + DAY).expect("due"));
+}
