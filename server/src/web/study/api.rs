@@ -19,7 +19,7 @@ use crate::state::AppState;
 use super::super::api_json::ApiJson;
 use super::super::pages::{json_error, texts};
 use super::super::session::{self, SignedIn};
-use super::{on_collection, Refusal};
+use super::{on_collection, Notice, Refusal};
 
 /// The longest answer time accepted: an hour (the preset caps it further).
 pub const MAX_MILLIS_TAKEN: u32 = 3_600_000;
@@ -157,8 +157,9 @@ pub async fn answer_shown(
             Ok(shown.deck_id)
         }
         Err(refusal) => {
-            if refusal.notice == Some("card-changed") {
-                // Shown again by the next look, as it is now.
+            // The card is no longer as shown, or no longer to be studied: the next look
+            // decides what to show.
+            if matches!(refusal.notice, Some(Notice::CardChanged | Notice::NotShown)) {
                 state.studying.show(user_id, None);
             }
             Err(refusal)
@@ -191,7 +192,7 @@ pub async fn undo_last(state: &Arc<AppState>, user_id: i64) -> Result<i64, Refus
         return Err(Refusal::notice(
             StatusCode::CONFLICT,
             "study.nothingToUndo",
-            "nothing-to-undo",
+            Notice::NothingToUndo,
         ));
     };
     let now = state.clock.now_millis();
@@ -204,7 +205,7 @@ pub async fn undo_last(state: &Arc<AppState>, user_id: i64) -> Result<i64, Refus
             Ok(undone.deck_id)
         }
         Err(refusal) => {
-            if refusal.notice == Some("sync-busy") {
+            if refusal.notice == Some(Notice::SyncBusy) {
                 state.studying.restore_last_answer(user_id, kept);
             }
             Err(refusal)

@@ -16,12 +16,37 @@ use crate::state::AppState;
 
 use super::i18n::Texts;
 
+/// The refusals the study page shows as a notice over the next card rather than as an
+/// error page; the API answers them with 409.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    SyncBusy,
+    /// The shown card changed since (a sync, another tab): it is shown again as it is.
+    CardChanged,
+    /// The answer was to a card other than the one shown.
+    NotShown,
+    UndoStale,
+    NothingToUndo,
+}
+
+impl Notice {
+    /// The page's `?notice=` value; `NotShown` reads as a changed card to a person.
+    pub fn query(self) -> &'static str {
+        match self {
+            Notice::SyncBusy => "sync-busy",
+            Notice::CardChanged | Notice::NotShown => "card-changed",
+            Notice::UndoStale => "undo-stale",
+            Notice::NothingToUndo => "nothing-to-undo",
+        }
+    }
+}
+
 /// Why a study request could not be done, as a status and a sentence for a person.
 pub struct Refusal {
     pub status: StatusCode,
     pub key: &'static str,
     /// Set for the cases the study page turns into a notice instead of an error page.
-    pub notice: Option<&'static str>,
+    pub notice: Option<Notice>,
 }
 
 impl Refusal {
@@ -33,7 +58,7 @@ impl Refusal {
         }
     }
 
-    fn notice(status: StatusCode, key: &'static str, notice: &'static str) -> Refusal {
+    fn notice(status: StatusCode, key: &'static str, notice: Notice) -> Refusal {
         Refusal {
             status,
             key,
@@ -47,17 +72,21 @@ impl Refusal {
 
     pub fn from_study(user_id: i64, e: StudyError) -> Refusal {
         match e {
-            StudyError::SyncInProgress => {
-                Refusal::notice(StatusCode::CONFLICT, "study.syncInProgress", "sync-busy")
-            }
-            StudyError::CardChanged(_) => {
-                Refusal::notice(StatusCode::CONFLICT, "study.cardChanged", "card-changed")
-            }
+            StudyError::SyncInProgress => Refusal::notice(
+                StatusCode::CONFLICT,
+                "study.syncInProgress",
+                Notice::SyncBusy,
+            ),
+            StudyError::CardChanged(_) => Refusal::notice(
+                StatusCode::CONFLICT,
+                "study.cardChanged",
+                Notice::CardChanged,
+            ),
             StudyError::NotStudyable(_) => {
-                Refusal::notice(StatusCode::CONFLICT, "study.notShown", "card-changed")
+                Refusal::notice(StatusCode::CONFLICT, "study.notShown", Notice::NotShown)
             }
             StudyError::UndoStale(_) => {
-                Refusal::notice(StatusCode::CONFLICT, "study.undoStale", "undo-stale")
+                Refusal::notice(StatusCode::CONFLICT, "study.undoStale", Notice::UndoStale)
             }
             StudyError::DeckNotFound(_) => Refusal::new(StatusCode::NOT_FOUND, "study.noDeck"),
             StudyError::Sched(SchedError::CardNotFound(_)) => {

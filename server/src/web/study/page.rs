@@ -236,7 +236,7 @@ pub async fn answer(
     match answer_shown(&state, signed_in.user.id, form.card_id, form.rating, taken).await {
         Ok(_) => back_to_deck(deck_id, None),
         Err(refusal) => match refusal.notice {
-            Some(notice) => back_to_deck(deck_id, Some(notice)),
+            Some(notice) => back_to_deck(deck_id, Some(notice.query())),
             None => refusal_page(&headers, refusal),
         },
     }
@@ -256,7 +256,7 @@ pub async fn undo(
     match undo_last(&state, signed_in.user.id).await {
         Ok(_) => back_to_deck(deck_id, Some("undone")),
         Err(refusal) => match refusal.notice {
-            Some(notice) => back_to_deck(deck_id, Some(notice)),
+            Some(notice) => back_to_deck(deck_id, Some(notice.query())),
             None => refusal_page(&headers, refusal),
         },
     }
