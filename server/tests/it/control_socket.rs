@@ -30,15 +30,21 @@ async fn exchange(
     Some(decode::<Response>(&frame).expect("server sends valid responses"))
 }
 
+/// A control client connected to the app's server.
+async fn connected(app: &crate::helpers::TestApp) -> Box<control::ControlClient> {
+    match control::connect(&app.state.config.control_socket, "test")
+        .await
+        .expect("connect")
+    {
+        Connection::Connected(client) => client,
+        _ => panic!("server not found"),
+    }
+}
+
 #[tokio::test]
 async fn the_handshake_reports_the_database_identity() {
     let app = spawn_app().await;
-    let Connection::Connected(client) = control::connect(&app.state.config.control_socket, "test")
-        .await
-        .expect("connect")
-    else {
-        panic!("server not found");
-    };
+    let client = connected(&app).await;
     assert_eq!(&client.database, app.state.store.identity());
     assert_eq!(client.database.instance_id.len(), 32);
     if client.database.engine == "sqlite" {
@@ -63,13 +69,7 @@ async fn ping_status_and_refresh_work_after_hello() {
     let app = spawn_app().await;
     let alice = app.add_user("alice", "alice-password-1").await;
     let key = app.login("alice", "alice-password-1").await;
-    let Connection::Connected(mut client) =
-        control::connect(&app.state.config.control_socket, "test")
-            .await
-            .expect("connect")
-    else {
-        panic!("server not found");
-    };
+    let mut client = connected(&app).await;
     client.ping().await.expect("ping");
     let status = client.status().await.expect("status");
     assert_eq!(status.cached_host_keys, 1);
@@ -224,13 +224,7 @@ async fn a_restore_is_refused_while_a_normal_sync_is_open_and_done_after_it() {
     let first =
         zstd::decode_all(std::fs::read(fixture).expect("fixture").as_slice()).expect("zstd");
     assert_eq!(upload(&app, &key, &first).await.0, 200);
-    let Connection::Connected(mut client) =
-        control::connect(&app.state.config.control_socket, "test")
-            .await
-            .expect("connect")
-    else {
-        panic!("server not found");
-    };
+    let mut client = connected(&app).await;
     let id = client.take_snapshot(alice.id).await.expect("snapshot");
     assert!(id.ends_with("-manual"), "{id}");
     // Another user's snapshot id, and a path, are refused as unknown.
