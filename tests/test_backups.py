@@ -12,7 +12,7 @@ from pathlib import Path
 
 import zstandard
 
-from conftest import NO_CHANGES, adminctl
+from conftest import NO_CHANGES, add_user, adminctl
 from test_full_sync import FULL_UPLOAD, add_notes, download, upload
 
 FULL_SYNC = 2  # "choose a full sync" (the client's required value for a conflict)
@@ -57,14 +57,19 @@ def notes_in_snapshot(server, snapshot_id: str) -> list[tuple]:
             con.close()
 
 
-def test_an_upload_that_replaces_the_collection_keeps_the_old_one(server, anki):
-    from conftest import add_user
+def uploaded_device(server, anki, notes: int):
+    """alice's first device, with `notes` notes uploaded to a new account."""
     add_user(server.data_dir, "alice", "alice-password-1")
-    first = anki(server.endpoint)
-    first.login("alice", "alice-password-1")
-    add_notes(first, 5, "first")
-    assert first.sync() == FULL_UPLOAD
-    upload(first)
+    device = anki(server.endpoint)
+    device.login("alice", "alice-password-1")
+    add_notes(device, notes, "first")
+    assert device.sync() == FULL_UPLOAD
+    upload(device)
+    return device
+
+
+def test_an_upload_that_replaces_the_collection_keeps_the_old_one(server, anki):
+    first = uploaded_device(server, anki, 5)
     assert snapshots(server) == [], "nothing was replaced by the first upload"
     add_notes(first, 3, "later")
     assert first.sync() == NO_CHANGES  # a normal sync pushed the 3 notes
@@ -107,13 +112,7 @@ def test_an_upload_that_replaces_the_collection_keeps_the_old_one(server, anki):
 
 def test_a_replaced_collection_is_restored_while_the_server_runs_and_devices_download_it(
         server, anki):
-    from conftest import add_user
-    add_user(server.data_dir, "alice", "alice-password-1")
-    first = anki(server.endpoint)
-    first.login("alice", "alice-password-1")
-    add_notes(first, 6, "first")
-    assert first.sync() == FULL_UPLOAD
-    upload(first)
+    first = uploaded_device(server, anki, 6)
     # Reviews too: they must come back with the collection.
     for card_id in first.col.find_cards("")[:3]:
         card = first.col.get_card(card_id)
