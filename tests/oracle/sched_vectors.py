@@ -196,6 +196,13 @@ CASES = {
         "set": {("rev", "bury"): True, ("new", "bury"): True},
         "steps": 2, "relearn": 1, "leech": 8, "load_balancer": True, "siblings": True,
     },
+    # Every day busy, and reviews whose sibling is due one to six days from today: the
+    # days near a sibling (and near the card itself, due today) weigh less.
+    "siblings_spaced": {
+        "set": {("rev", "bury"): True},
+        "steps": 2, "relearn": 1, "leech": 8, "load_balancer": True, "spaced_siblings": 24,
+        "load": lambda d: 1 + (d * 7) % 5,
+    },
 }
 
 
@@ -218,6 +225,14 @@ def build(col, name: str, spec: dict) -> list[int]:
             ivl = [4, 8, 15, 25][n]
             set_card(col, note[0], REVIEW, Q_REVIEW, today, ivl=ivl, reps=30 + n)
             set_card(col, note[1], REVIEW, Q_REVIEW, today + ivl * 2 + 1, ivl=ivl, reps=3)
+            cards.append(note[0])
+    if spec.get("spaced_siblings"):
+        today = col.sched.today
+        notes = add_basic_notes(col, did, spec["spaced_siblings"], reversed_=True)
+        for n, note in enumerate(notes):
+            ivl = 2 + n % 4  # Good lands about 5 to 14 days out
+            set_card(col, note[0], REVIEW, Q_REVIEW, today, ivl=ivl, reps=40 + n)
+            set_card(col, note[1], REVIEW, Q_REVIEW, today + 1 + n % 6 + ivl, ivl=ivl, reps=3)
             cards.append(note[0])
     return cards
 

@@ -1,9 +1,18 @@
 //! The load balancer (on unless the collection's `loadBalancerEnabled` is false): instead
 //! of a plain fuzz, a review interval of at most 90 days is drawn from its fuzz range with
 //! each day weighted by how few reviews of the same preset are due on it, `(1 / due)^2.15 ×
-//! (1 / interval)³` (an empty day weighs 1), a day with a sibling of the card due weighing
-//! a thousandth when the preset buries review siblings, and easy days lowering the weight
-//! of their weekday. The draw uses the card's fuzz generator.
+//! (1 / interval)³` (an empty day weighs 1), and easy days lowering the weight of their
+//! weekday. When the preset buries review siblings, the card's note keeps its cards apart:
+//! a busy day with a card of the note due on it weighs a thousandth, and one a day or more
+//! from such a day `min(distance, 5) / 5` for each of them (the card itself, when it is due
+//! today, counts). The draw uses the card's fuzz generator.
+//!
+//! The spacing is not in any Anki source we could read; the installed `anki` shows it
+//! (tests/oracle/sched_vectors.py, case `siblings_buried`): with the card due today, busy
+//! days 3, 4 and 5 are picked as if weighted 3 : 4 : 5 on top of their loads, and not at
+//! all when the card is overdue (due before today, outside the counted days) or the
+//! preset does not bury reviews; with two cards of the note the factors multiply; five
+//! days or more away a card changes nothing, and an empty day keeps its weight of 1.
 //!
 //! "Due on a day" is what Anki's snapshot counts when it builds the study queues: every
 //! card whose `due` is that day number, whatever its queue, in a normal deck with the
@@ -22,6 +31,8 @@ const MAX_BALANCED_INTERVAL: u32 = 90;
 /// Days Anki keeps counts for: 10% past the longest balanced interval.
 const DAYS_COUNTED: u32 = 99;
 const SIBLING_PENALTY: f32 = 0.001;
+/// From this many days away a card of the note no longer lowers a day's weight.
+const SIBLING_SPACING_DAYS: u32 = 5;
 /// The powers of a day's due count and of its interval in the day's weight, as Anki has
 /// had them since it tuned them by simulation (ankitects/anki#3864; before, a square and
 /// a plain inverse). The oracle tells both apart: with a square of the due count 8 of its
@@ -139,6 +150,7 @@ impl ReviewLoad {
         let counts: Vec<usize> = window.iter().map(|d| d.cards).collect();
         let weekdays: Vec<usize> = (lower..=upper).map(|days| self.weekday(days)).collect();
         let easy = self.easy_day_weights(&weekdays, &counts);
+        let note_days = self.days_with(sibling_of);
         let weights: Vec<f32> = window
             .iter()
             .zip(lower..=upper)
@@ -147,10 +159,7 @@ impl ReviewLoad {
                 if day.cards == 0 {
                     return 1.0;
                 }
-                let sibling = match sibling_of {
-                    Some(note) if day.notes.contains(&note) => SIBLING_PENALTY,
-                    _ => 1.0,
-                };
+                let sibling = sibling_spacing(days, &note_days);
                 (1.0 / day.cards as f32).powf(DUE_POWER)
                     * (1.0 / days as f32).powi(INTERVAL_POWER)
                     * sibling
@@ -160,6 +169,19 @@ impl ReviewLoad {
         let choice = WeightedIndex::new(&weights).ok()?;
         let index = choice.sample(&mut fuzz::rng(seed));
         Some(lower + index as u32)
+    }
+
+    /// The days (from today) on which a card of `note` is due; none when the preset lets
+    /// siblings share days.
+    fn days_with(&self, note: Option<i64>) -> Vec<u32> {
+        let Some(note) = note else {
+            return Vec::new();
+        };
+        (0..)
+            .zip(&self.days)
+            .filter(|(_, day)| day.notes.contains(&note))
+            .map(|(days, _)| days)
+            .collect()
     }
 
     /// The weekday (0 Monday) of the day `days` from today.
@@ -193,6 +215,18 @@ impl ReviewLoad {
             })
             .collect()
     }
+}
+
+/// The factor of day `days` for the days a card of the same note is due on: a thousandth
+/// on such a day, and `min(distance, 5) / 5` for each such day nearby.
+fn sibling_spacing(days: u32, note_days: &[u32]) -> f32 {
+    note_days
+        .iter()
+        .map(|&note_day| match days.abs_diff(note_day) {
+            0 => SIBLING_PENALTY,
+            distance => distance.min(SIBLING_SPACING_DAYS) as f32 / SIBLING_SPACING_DAYS as f32,
+        })
+        .product()
 }
 
 fn easy_days(preset: &Preset) -> Result<[EasyDay; 7], SchedError> {
