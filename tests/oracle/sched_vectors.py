@@ -194,16 +194,32 @@ CASES = {
     },
     "siblings_buried": {
         "set": {("rev", "bury"): True, ("new", "bury"): True},
-        "steps": 2, "relearn": 1, "leech": 8, "load_balancer": True, "siblings": True,
+        "steps": 2, "relearn": 1, "leech": 8, "load_balancer": True,
+        # Reviews whose sibling is due on some of the days the fuzz range covers.
+        "siblings": {"pairs": [(ivl, ivl * 2 + 1) for ivl in (4, 8, 15, 25)], "reps": 30},
     },
-    # Every day busy, and reviews whose sibling is due one to six days from today: the
-    # days near a sibling (and near the card itself, due today) weigh less.
+    # Every day busy, and reviews whose sibling is due one to six days past their
+    # interval: the days near a sibling (and near the card itself, due today) weigh less.
     "siblings_spaced": {
         "set": {("rev", "bury"): True},
-        "steps": 2, "relearn": 1, "leech": 8, "load_balancer": True, "spaced_siblings": 24,
+        "steps": 2, "relearn": 1, "leech": 8, "load_balancer": True,
         "load": lambda d: 1 + (d * 7) % 5,
+        # Good lands about 5 to 12 days out; the sibling 1 to 6 days past the interval.
+        "siblings": {"pairs": [(2 + n % 4, 3 + n % 4 + n % 6) for n in range(24)], "reps": 40},
     },
 }
+
+
+def reviews_with_siblings(col, did: int, pairs, reps: int) -> list[int]:
+    """Basic-and-reversed notes whose first card is a review due today with interval `ivl`
+    and whose second is due `sibling_in` days from today, for each `(ivl, sibling_in)`;
+    returns the first cards (their reps count up from `reps`, so each has its own seed)."""
+    today = col.sched.today
+    notes = add_basic_notes(col, did, len(pairs), reversed_=True)
+    for n, (note, (ivl, sibling_in)) in enumerate(zip(notes, pairs)):
+        set_card(col, note[0], REVIEW, Q_REVIEW, today, ivl=ivl, reps=reps + n)
+        set_card(col, note[1], REVIEW, Q_REVIEW, today + sibling_in, ivl=ivl, reps=3)
+    return [note[0] for note in notes]
 
 
 def build(col, name: str, spec: dict) -> list[int]:
@@ -219,21 +235,7 @@ def build(col, name: str, spec: dict) -> list[int]:
     cards = standard_cards(col, did, spec["steps"], spec["relearn"], spec["leech"])
     cards += [note[0] for note in add_basic_notes(col, did, spec.get("new_cards", 0))]
     if spec.get("siblings"):
-        # Reviews whose sibling is due on some of the days the fuzz range covers.
-        today = col.sched.today
-        for n, note in enumerate(add_basic_notes(col, did, 4, reversed_=True)):
-            ivl = [4, 8, 15, 25][n]
-            set_card(col, note[0], REVIEW, Q_REVIEW, today, ivl=ivl, reps=30 + n)
-            set_card(col, note[1], REVIEW, Q_REVIEW, today + ivl * 2 + 1, ivl=ivl, reps=3)
-            cards.append(note[0])
-    if spec.get("spaced_siblings"):
-        today = col.sched.today
-        notes = add_basic_notes(col, did, spec["spaced_siblings"], reversed_=True)
-        for n, note in enumerate(notes):
-            ivl = 2 + n % 4  # Good lands about 5 to 14 days out
-            set_card(col, note[0], REVIEW, Q_REVIEW, today, ivl=ivl, reps=40 + n)
-            set_card(col, note[1], REVIEW, Q_REVIEW, today + 1 + n % 6 + ivl, ivl=ivl, reps=3)
-            cards.append(note[0])
+        cards += reviews_with_siblings(col, did, **spec["siblings"])
     return cards
 
 

@@ -8,7 +8,8 @@
 //! today, counts). The draw uses the card's fuzz generator.
 //!
 //! The spacing is not in any Anki source we could read; the installed `anki` shows it
-//! (tests/oracle/sched_vectors.py, case `siblings_buried`): with the card due today, busy
+//! (tests/oracle/sched_vectors.py, cases `siblings_buried` and `siblings_spaced`), measured
+//! by bracketing its weighted draw over many seeds: with the card due today, busy
 //! days 3, 4 and 5 are picked as if weighted 3 : 4 : 5 on top of their loads, and not at
 //! all when the card is overdue (due before today, outside the counted days) or the
 //! preset does not bury reviews; with two cards of the note the factors multiply; five
