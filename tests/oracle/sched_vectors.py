@@ -32,6 +32,7 @@ import tempfile
 import time
 
 from oracle_common import (  # first: it sets TZ=UTC before anki is imported
+    DAY,
     add_basic_notes,
     keep_compressed,
     make_collection,
@@ -207,6 +208,67 @@ CASES = {
         # Good lands about 5 to 12 days out; the sibling 1 to 6 days past the interval.
         "siblings": {"pairs": [(2 + n % 4, 3 + n % 4 + n % 6) for n in range(24)], "reps": 40},
     },
+    # FSRS on, with the default parameters and retention: cards without a memory state
+    # (it comes from their ease and interval, or from their history), with one, new and
+    # learning cards.
+    "fsrs_defaults": {
+        "set": {},
+        "steps": 2, "relearn": 1, "leech": 8, "load_balancer": True, "fsrs": True,
+        "new_cards": 6,
+    },
+    # FSRS with its own parameters (FSRS-6, a decay of its own), a desired retention of
+    # 0.85, a maximum interval and no load balancer.
+    "fsrs_own_parameters": {
+        "set": {
+            ("", "desiredRetention"): 0.85,
+            ("", "fsrsParams6"): [0.3, 1.1, 2.9, 9.1, 6.5, 0.7, 2.8, 0.01, 1.7, 0.15, 0.9,
+                                  1.5, 0.07, 0.3, 1.7, 0.5, 2.1, 0.6, 0.1, 0.07, 0.25],
+            ("new", "delays"): [1.0, 10.0, 1440.0],
+            ("lapse", "delays"): [10.0],
+            ("rev", "maxIvl"): 200,
+        },
+        "steps": 3, "relearn": 1, "leech": 8, "load_balancer": False, "fsrs": True,
+        "new_cards": 4,
+    },
+    # FSRS-5 parameters (19: the decay is 0.5) and no relearning steps.
+    "fsrs5_parameters": {
+        "set": {
+            ("", "desiredRetention"): 0.92,
+            ("", "fsrsParams5"): [0.40255, 1.18385, 3.173, 15.69105, 7.1949, 0.5345, 1.4604,
+                                  0.0046, 1.54575, 0.1192, 1.01925, 1.9395, 0.11, 0.29605,
+                                  2.2698, 0.2315, 2.9898, 0.51655, 0.6621],
+            ("lapse", "delays"): [],
+        },
+        "steps": 2, "relearn": 0, "leech": 8, "load_balancer": True, "fsrs": True,
+    },
+    # FSRS with no learning or relearning steps: FSRS's delays under half a day stand in
+    # for them.
+    "fsrs_without_steps": {
+        "set": {("new", "delays"): [], ("lapse", "delays"): []},
+        "steps": 0, "relearn": 0, "leech": 8, "load_balancer": True, "fsrs": True,
+        "new_cards": 6,
+    },
+    # FSRS-4.5 parameters (17: no short-term memory), the deck's own desired retention,
+    # reviews before a date ignored, and short delays allowed in place of a last step
+    # (which FSRS-4.5 cannot give).
+    "fsrs45_deck_retention": {
+        "set": {
+            ("", "fsrsWeights"): [0.4, 0.9, 2.3, 10.9, 4.93, 0.94, 0.86, 0.01, 1.49, 0.14,
+                                  0.94, 2.18, 0.05, 0.34, 1.26, 0.29, 2.61],
+            ("", "desiredRetention"): 0.9,
+            ("", "ignoreRevlogsBeforeDate"): time.strftime(
+                "%Y-%m-%d", time.gmtime(time.time() - 33 * DAY)),
+            ("", "sm2Retention"): 0.85,
+        },
+        "steps": 2, "relearn": 1, "leech": 8, "load_balancer": True, "fsrs": True,
+        "deck_retention": 0.8, "short_term_with_steps": True,
+    },
+    # FSRS's short delays in place of a last learning step, with FSRS-6 parameters.
+    "fsrs_short_term_with_steps": {
+        "set": {("new", "delays"): [1.0, 10.0], ("lapse", "delays"): [10.0]},
+        "steps": 2, "relearn": 1, "leech": 8, "load_balancer": False, "fsrs": True,
+        "short_term_with_steps": True, "new_cards": 4,
+    },
 }
 
 
@@ -222,11 +284,72 @@ def reviews_with_siblings(col, did: int, pairs, reps: int) -> list[int]:
     return [note[0] for note in notes]
 
 
+def fsrs_cards(col, did: int) -> list[int]:
+    """Review and relearning cards as FSRS leaves them (a memory state and the last review
+    time in `data`), and reviews with a history in the revlog but no memory state, which
+    Anki derives from that history when they are answered."""
+    today = col.sched.today
+    now = int(time.time())
+    cids = [note[0] for note in add_basic_notes(col, did, 14)]
+    with_state = [
+        # (type, queue, due, ivl, days since the last review, stability, difficulty)
+        (REVIEW, Q_REVIEW, today, 10, 10, 12.3456, 5.4321),
+        (REVIEW, Q_REVIEW, today - 4, 6, 10, 3.2, 8.7),
+        (REVIEW, Q_REVIEW, today + 5, 20, 15, 25.0, 3.1),
+        (REVIEW, Q_REVIEW, today, 400, 400, 380.5, 1.2),
+        (REVIEW, Q_REVIEW, today, 3, 0, 2.4, 9.9),
+        (RELEARN, Q_LEARN, now - 120, 4, 0, 1.6, 7.5),
+    ]
+    for cid, (ctype, queue, due, ivl, ago, s, d) in zip(cids, with_state):
+        set_card(col, cid, ctype, queue, due, ivl=ivl, reps=6, lapses=1 if ctype == RELEARN else 0,
+                 left=1 if ctype == RELEARN else 0)
+        data = {"s": s, "d": d, "dr": 0.9, "decay": 0.1542, "lrt": now - ago * DAY - 300}
+        col.db.execute("update cards set data = ? where id = ?", json.dumps(data), cid)
+    # (type, queue, due, ivl, [(days ago, ease, ivl, lastIvl, revlog type, factor)]): the
+    # factor is an ease (permille) under SM-2, a shifted difficulty (at most 1100) under
+    # FSRS, 0 for learning answers and resets (type 4, ease 0).
+    histories = [
+        (REVIEW, Q_REVIEW, today, 8, [(20, 3, -600, 0, 0, 0), (19, 3, 3, -600, 0, 0),
+                                      (16, 3, 8, 3, 1, 2500)]),
+        (REVIEW, Q_REVIEW, today - 2, 5, [(30, 1, -60, 0, 0, 0), (30, 3, -600, -60, 0, 0),
+                                          (29, 3, 1, -600, 0, 0), (28, 1, -600, 1, 1, 2300),
+                                          (28, 3, 2, -600, 2, 2300), (7, 2, 5, 2, 1, 2150)]),
+        (REVIEW, Q_REVIEW, today, 30, [(45, 4, 4, 0, 0, 0), (41, 3, 12, 4, 1, 2500),
+                                       (30, 3, 30, 12, 1, 2500)]),
+        (LEARN, Q_LEARN, now - 60, 0, [(0, 3, -600, -60, 0, 0)]),
+        # reset, then learnt again: only the answers since the reset count
+        (REVIEW, Q_REVIEW, today, 6, [(60, 3, 10, 4, 1, 2500), (40, 0, 0, 10, 4, 0),
+                                      (35, 1, -60, 0, 0, 0), (35, 3, 1, -60, 0, 0),
+                                      (20, 3, 6, 1, 1, 2500)]),
+        # reset with no learning since: the history starts part-way, from SM-2's values
+        (REVIEW, Q_REVIEW, today, 9, [(50, 3, 12, 5, 1, 2500), (30, 0, 0, 12, 4, 0),
+                                      (9, 3, 9, 4, 1, 2400)]),
+        # reviews FSRS answered before (difficulty in the factor), no learning answers
+        (REVIEW, Q_REVIEW, today - 1, 25, [(36, 3, 10, 5, 1, 700), (26, 3, 25, 10, 1, 650)]),
+    ]
+    for cid, (ctype, queue, due, ivl, reviews) in zip(cids[len(with_state):], histories):
+        set_card(col, cid, ctype, queue, due if ctype != LEARN else now - 60, ivl=ivl,
+                 reps=len(reviews), left=1 if ctype == LEARN else 0)
+        for i, (ago, ease, r_ivl, last, kind, factor) in enumerate(reviews):
+            col.db.execute("insert into revlog values (?,?,?,?,?,?,?,?,?)",
+                           (now - ago * DAY - 600) * 1000 + (cid % 97) * 10 + i, cid, -1, ease,
+                           r_ivl, last,
+                           factor, 8000, kind)
+    return cids[:len(with_state) + len(histories)]
+
+
 def build(col, name: str, spec: dict) -> list[int]:
     conf = preset(col, name, set=spec["set"])
     did = deck(col, f"Study {name}", conf)
     if not spec["load_balancer"]:
         col.load_balancer_enabled = False
+    if spec.get("fsrs"):
+        col.set_config("fsrs", True)
+        col.set_config("fsrsShortTermWithStepsEnabled", spec.get("short_term_with_steps", False))
+    if "deck_retention" in spec:
+        d = col.decks.get(did)
+        d["desiredRetention"] = spec["deck_retention"]
+        col.decks.save(d)
     # The load in this preset: an uneven spread over the next ten weeks.
     spread_reviews(col, did, range(1, 70), spec.get("load", lambda d: (d * 7) % 5))
     # Another preset's load on the same days does not count.
@@ -236,6 +359,8 @@ def build(col, name: str, spec: dict) -> list[int]:
     cards += [note[0] for note in add_basic_notes(col, did, spec.get("new_cards", 0))]
     if spec.get("siblings"):
         cards += reviews_with_siblings(col, did, **spec["siblings"])
+    if spec.get("fsrs"):
+        cards += fsrs_cards(col, did)
     return cards
 
 

@@ -117,6 +117,16 @@ pub fn apply_answer(
             permille(review.ease_factor)
         }
     };
+    // Under FSRS the revlog's factor is the difficulty, shifted to 100..1000.
+    let revlog_factor = match next.memory() {
+        Some(memory) => (((memory.difficulty - 1.0) / 9.0 + 0.1) * 1000.0).round() as i64,
+        None => revlog_factor,
+    };
+    data.set_fsrs(
+        ctx.fsrs
+            .as_ref()
+            .map(|fsrs| (next.memory(), fsrs.desired_retention, fsrs.decay)),
+    );
     let leech = next.leeched();
     if leech && preset.leech_suspends {
         after.queue = QUEUE_SUSPENDED;

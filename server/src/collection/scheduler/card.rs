@@ -39,9 +39,11 @@ pub struct CardRow {
     pub data: String,
 }
 
-/// The keys of `cards.data` the scheduler writes, in the order Anki writes them. As Anki
-/// does under SM-2, an answer drops FSRS's memory state (`s`, `d`, `dr`) and keeps the
-/// decay and the custom scheduling data (checked by tests/oracle/study_vectors.py).
+/// The keys of `cards.data` the scheduler writes, in the order Anki writes them: the
+/// position a new card had, FSRS's memory state (stability `s`, difficulty `d`), desired
+/// retention and decay, the last review time and custom data. As Anki does under SM-2, an
+/// answer drops the memory state and retention (`s`, `d`, `dr`) and keeps the decay and
+/// the custom scheduling data (checked by tests/oracle/study_vectors.py).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct CardData {
     #[serde(
@@ -50,6 +52,24 @@ pub(super) struct CardData {
         deserialize_with = "lenient"
     )]
     pub pos: Option<u32>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
+    pub s: Option<f32>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
+    pub d: Option<f32>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
+    pub dr: Option<f32>,
     /// FSRS's decay, which Anki keeps when it answers a card under SM-2 (it drops the
     /// memory state, `s`, `d` and `dr`, that FSRS left).
     #[serde(
@@ -93,8 +113,41 @@ impl CardData {
         serde_json::from_str(data).unwrap_or_default()
     }
 
+    /// FSRS's memory state, when both halves are stored.
+    pub fn memory_state(&self) -> Option<fsrs::MemoryState> {
+        Some(fsrs::MemoryState {
+            stability: self.s?,
+            difficulty: self.d?,
+        })
+    }
+
+    /// Stores FSRS's memory state, retention and decay rounded as Anki stores them (4
+    /// places for stability, 3 for difficulty and decay, 2 for retention); `None` drops
+    /// the memory state and retention, as an answer under SM-2 does.
+    pub fn set_fsrs(&mut self, fsrs: Option<(Option<fsrs::MemoryState>, f32, f32)>) {
+        match fsrs {
+            Some((memory, desired_retention, decay)) => {
+                self.s = memory.map(|m| round_to(m.stability, 4));
+                self.d = memory.map(|m| round_to(m.difficulty, 3));
+                self.dr = Some(round_to(desired_retention, 2));
+                self.decay = Some(round_to(decay, 3));
+            }
+            None => {
+                self.s = None;
+                self.d = None;
+                self.dr = None;
+            }
+        }
+    }
+
     pub fn to_json(&self) -> String {
         // Serialising a struct of options and strings cannot fail.
         serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
     }
+}
+
+/// `value` rounded to `places` decimals, in f32 as Anki rounds it.
+fn round_to(value: f32, places: i32) -> f32 {
+    let scale = 10f32.powi(places);
+    (value * scale).round() / scale
 }

@@ -12,6 +12,7 @@ impl LearnState {
         LearnState {
             remaining_steps: Steps::new(&ctx.preset.learn_steps).remaining_after_again(),
             scheduled_secs: 0,
+            memory: None,
         }
     }
 
@@ -26,6 +27,7 @@ impl LearnState {
             Some(secs) => CardState::Learning(LearnState {
                 remaining_steps: steps.remaining_after_again(),
                 scheduled_secs: secs,
+                memory: None,
             }),
             None => graduate(),
         };
@@ -40,6 +42,7 @@ impl LearnState {
             Some(secs) => CardState::Learning(LearnState {
                 remaining_steps: steps.remaining_after_good(self.remaining_steps),
                 scheduled_secs: secs,
+                memory: None,
             }),
             None => graduate(),
         };
@@ -63,6 +66,7 @@ fn graduated(scheduled_days: u32, ctx: &Intervals) -> CardState {
         ease_factor: ctx.preset.initial_ease,
         lapses: 0,
         leeched: false,
+        memory: None,
     })
 }
 
@@ -75,6 +79,7 @@ pub(super) fn relearn_after_lapse(review: ReviewState, ctx: &Intervals) -> CardS
             learning: LearnState {
                 remaining_steps: steps.remaining_after_again(),
                 scheduled_secs: secs,
+                memory: None,
             },
             review,
         },
@@ -105,6 +110,7 @@ pub(super) fn relearning_next_states(
             learning: LearnState {
                 remaining_steps: steps.remaining_after_again(),
                 scheduled_secs: secs,
+                memory: None,
             },
             review: ReviewState {
                 scheduled_days: review.lapse_interval(ctx),
@@ -125,6 +131,7 @@ pub(super) fn relearning_next_states(
         Some(secs) => on_step(LearnState {
             remaining_steps: steps.remaining_after_good(learning.remaining_steps),
             scheduled_secs: secs,
+            memory: None,
         }),
         None => back_to_review,
     };

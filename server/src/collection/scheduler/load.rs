@@ -9,7 +9,7 @@ use r2d2_sqlite::rusqlite::{Connection, OptionalExtension};
 use super::card::CardRow;
 use super::load_balancer::ReviewLoad;
 use super::preset::Preset;
-use super::{SchedContext, SchedError};
+use super::{FsrsNext, SchedContext, SchedError};
 use crate::collection::config::config_value;
 use crate::collection::time::DayRules;
 use crate::schema_bridge::pb::{DeckConfigConfig, DeckKind, DeckKindContainer};
@@ -23,17 +23,18 @@ pub struct ForAnswer {
 }
 
 /// Reads card `card_id` with its preset and the context of answering it at `now`
-/// (seconds). Refuses FSRS collections and filtered decks.
+/// (seconds), FSRS's memory state included when the collection has FSRS on. Refuses
+/// filtered decks.
 pub fn load_for_answer(conn: &Connection, card_id: i64, now: i64) -> Result<ForAnswer, SchedError> {
     let rules = DayRules::read(conn)?;
     let today = rules.today(now);
-    let fsrs = config_bool(conn, "fsrs")?.unwrap_or(false);
-    if fsrs {
-        return Err(SchedError::Unsupported("FSRS"));
-    }
     let card = read_card(conn, card_id)?;
     let deck_presets = deck_presets(conn)?;
-    let Some(&preset_id) = deck_presets.get(&card.deck_id) else {
+    let Some(&DeckPreset {
+        preset: preset_id,
+        desired_retention: deck_retention,
+    }) = deck_presets.get(&card.deck_id)
+    else {
         return Err(if deck_exists(conn, card.deck_id)? {
             SchedError::Unsupported("cards in filtered decks")
         } else {
@@ -55,8 +56,25 @@ pub fn load_for_answer(conn: &Connection, card_id: i64, now: i64) -> Result<ForA
             today.next_day_at,
             utc_offset_secs,
             &preset,
-            &deck_presets,
+            &deck_presets
+                .iter()
+                .map(|(&deck, to)| (deck, to.preset))
+                .collect(),
         )?
+    } else {
+        None
+    };
+    let fsrs = if config_bool(conn, "fsrs")?.unwrap_or(false) {
+        let short_term_with_steps =
+            config_bool(conn, "fsrsShortTermWithStepsEnabled")?.unwrap_or(false);
+        Some(FsrsNext::for_card(
+            conn,
+            &card,
+            &preset,
+            deck_retention,
+            &today,
+            short_term_with_steps,
+        )?)
     } else {
         None
     };
@@ -101,8 +119,16 @@ pub(crate) fn read_card(conn: &Connection, card_id: i64) -> Result<CardRow, Sche
     .ok_or(SchedError::CardNotFound(card_id))
 }
 
+/// A normal deck's preset, and the desired retention it sets for FSRS instead of the
+/// preset's.
+#[derive(Debug, Clone, Copy)]
+struct DeckPreset {
+    preset: i64,
+    desired_retention: Option<f32>,
+}
+
 /// The preset of every normal deck.
-fn deck_presets(conn: &Connection) -> Result<HashMap<i64, i64>, SchedError> {
+fn deck_presets(conn: &Connection) -> Result<HashMap<i64, DeckPreset>, SchedError> {
     let mut stmt = conn.prepare("SELECT id, kind FROM decks")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
     let mut presets = HashMap::new();
@@ -115,7 +141,13 @@ fn deck_presets(conn: &Connection) -> Result<HashMap<i64, i64>, SchedError> {
                 source,
             })?;
         if let Some(DeckKind::Normal(normal)) = kind.kind {
-            presets.insert(id, normal.config_id);
+            presets.insert(
+                id,
+                DeckPreset {
+                    preset: normal.config_id,
+                    desired_retention: normal.desired_retention,
+                },
+            );
         }
     }
     Ok(presets)

@@ -1,12 +1,13 @@
-//! The v3 scheduler's answers under SM-2, as pure computation (DESIGN §11): from a card's
-//! row, its deck's preset and today, the state each answer button leads to, the labels
-//! the buttons show, and the card and revlog rows `col.sched.answer_card()` writes. The
+//! The v3 scheduler's answers under SM-2 and FSRS, as pure computation (DESIGN §11): from a
+//! card's row, its deck's preset and today, the state each answer button leads to, the
+//! labels the buttons show, and the card and revlog rows `col.sched.answer_card()` writes
+//! (FSRS's memory state is read with the card, [`load_for_answer`]). The
 //! `anki` package is the oracle (tests/oracle/sched_vectors.py; vectors in
 //! server/tests/fixtures/sched/).
 //!
 //! Writing the rows (transaction, usn, the leech tag, burying siblings, the deck's
-//! studied-today counters) is the caller's. FSRS and filtered decks are not handled:
-//! they are refused with [`SchedError::Unsupported`].
+//! studied-today counters) is the caller's. Filtered decks are not handled: they are
+//! refused with [`SchedError::Unsupported`].
 
 mod answer;
 mod card;
@@ -20,6 +21,7 @@ mod preset;
 mod review;
 mod state;
 mod steps;
+mod with_fsrs;
 
 pub use answer::{
     apply_answer, Answer, Answered, RevlogRow, REVLOG_FILTERED, REVLOG_LEARNING, REVLOG_RELEARNING,
@@ -33,6 +35,7 @@ pub use load::{load_for_answer, ForAnswer};
 pub use load_balancer::ReviewLoad;
 pub use preset::Preset;
 pub use state::{CardState, LearnState, NextStates, ReviewState};
+pub use with_fsrs::FsrsNext;
 
 use super::time::Today;
 use intervals::Intervals;
@@ -72,8 +75,8 @@ pub struct SchedContext {
     /// The load of the card's preset for the load balancer; `None` when it is off or has
     /// nothing to weigh.
     pub load: Option<ReviewLoad>,
-    /// FSRS is on for the collection: refused.
-    pub fsrs: bool,
+    /// What FSRS gives the card, when the collection has FSRS on.
+    pub fsrs: Option<FsrsNext>,
 }
 
 /// The state the card is in and those the four buttons lead to.
@@ -82,9 +85,6 @@ pub fn next_states(
     preset: &Preset,
     ctx: &SchedContext,
 ) -> Result<NextStates, SchedError> {
-    if ctx.fsrs {
-        return Err(SchedError::Unsupported("FSRS"));
-    }
     if card.original_deck_id != 0 {
         return Err(SchedError::Unsupported("cards in filtered decks"));
     }
@@ -97,6 +97,23 @@ pub fn next_states(
         sibling_of: preset.bury_reviews.then_some(card.note_id),
     };
     let current = CardState::of_card(card, preset, ctx.today.days_elapsed)?;
+    if let Some(fsrs) = &ctx.fsrs {
+        return Ok(match current {
+            CardState::New { .. } => with_fsrs::learning_next_states(
+                LearnState::for_new_card(&intervals),
+                current,
+                &intervals,
+                fsrs,
+            ),
+            CardState::Learning(learning) => {
+                with_fsrs::learning_next_states(learning, current, &intervals, fsrs)
+            }
+            CardState::Review(review) => with_fsrs::review_next_states(review, &intervals, fsrs),
+            CardState::Relearning { learning, review } => {
+                with_fsrs::relearning_next_states(learning, review, &intervals, fsrs)
+            }
+        });
+    }
     Ok(match current {
         CardState::New { .. } => {
             LearnState::for_new_card(&intervals).next_states(current, &intervals)

@@ -59,6 +59,7 @@ impl ReviewState {
             ease_factor: (self.ease_factor + AGAIN_EASE_DELTA).max(MINIMUM_EASE),
             lapses,
             leeched: is_leech(lapses, ctx.preset.leech_threshold),
+            memory: None,
         };
         relearn_after_lapse(review, ctx)
     }

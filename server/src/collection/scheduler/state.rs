@@ -1,6 +1,8 @@
 //! The card state model of the v3 scheduler: what a card is (new, learning, review,
 //! relearning) with the numbers the next answer depends on, read from its row.
 
+use fsrs::MemoryState;
+
 use super::card::{CardRow, TYPE_LEARN, TYPE_NEW, TYPE_RELEARN, TYPE_REVIEW};
 use super::preset::Preset;
 use super::steps::Steps;
@@ -25,6 +27,8 @@ pub enum CardState {
 pub struct LearnState {
     pub remaining_steps: u32,
     pub scheduled_secs: u32,
+    /// FSRS's memory state after the answer that leads here (FSRS only).
+    pub memory: Option<MemoryState>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,6 +39,8 @@ pub struct ReviewState {
     pub lapses: u32,
     /// Set on the state an answer leads to when that answer makes the card a leech.
     pub leeched: bool,
+    /// FSRS's memory state after the answer that leads here (FSRS only).
+    pub memory: Option<MemoryState>,
 }
 
 /// The state a card is in and the one each button leads to.
@@ -105,6 +111,15 @@ impl CardState {
         }
     }
 
+    /// The memory state FSRS gave the state, if any.
+    pub(super) fn memory(self) -> Option<MemoryState> {
+        match self {
+            CardState::New { .. } => None,
+            CardState::Learning(learning) => learning.memory,
+            CardState::Review(review) | CardState::Relearning { review, .. } => review.memory,
+        }
+    }
+
     pub(super) fn leeched(self) -> bool {
         match self {
             CardState::Review(review) | CardState::Relearning { review, .. } => review.leeched,
@@ -131,6 +146,7 @@ impl CardState {
             TYPE_LEARN => CardState::Learning(LearnState {
                 remaining_steps: remaining,
                 scheduled_secs: Steps::new(&preset.learn_steps).current_secs(remaining),
+                memory: None,
             }),
             TYPE_REVIEW => {
                 // A review answered before it is due counts as due today.
@@ -142,12 +158,14 @@ impl CardState {
                     ease_factor,
                     lapses,
                     leeched: false,
+                    memory: None,
                 })
             }
             TYPE_RELEARN => CardState::Relearning {
                 learning: LearnState {
                     remaining_steps: remaining,
                     scheduled_secs: Steps::new(&preset.relearn_steps).current_secs(remaining),
+                    memory: None,
                 },
                 review: ReviewState {
                     scheduled_days: interval,
@@ -155,6 +173,7 @@ impl CardState {
                     ease_factor,
                     lapses,
                     leeched: false,
+                    memory: None,
                 },
             },
             _ => return Err(invalid("type")),
