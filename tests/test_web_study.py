@@ -362,3 +362,111 @@ def test_the_web_studies_on_the_clients_day_not_the_servers(workdir):
         assert tomorrow == [[cards["tomorrow"], 2, today + 1, 4]]
     finally:
         srv.stop()
+
+
+FSRS_DECK = "FSRS"
+FSRS_COMPARED = ("type", "queue", "ivl", "factor", "reps", "lapses", "left")
+
+
+def fsrs_device(server, anki):
+    """Device A with FSRS on (its own desired retention): new cards, some studied on the
+    device (FSRS gave them memory states), and reviews from before FSRS was on (none:
+    the web must derive them, from the revlog or from the ease and interval), uploaded
+    and in sync. Returns the profile and the deck id."""
+    add_user(server.data_dir, "alice", PASSWORD)
+    a = anki(server.endpoint)
+    a.login("alice", PASSWORD)
+    col = a.col
+    col.set_config("fsrs", True)
+    conf = col.decks.get_config(1)
+    conf["desiredRetention"] = 0.87
+    col.decks.update_config(conf)
+    deck = col.decks.id(FSRS_DECK)
+    basic = col.models.by_name("Basic")
+    cids = []
+    for i in range(14):
+        note = col.new_note(basic)
+        note["Front"], note["Back"] = f"fsrs question {i}", f"fsrs answer {i}"
+        col.add_note(note, deck)
+        cids.append(note.card_ids()[0])
+    for cid, rating in zip(cids[:4], (CardAnswer.GOOD, CardAnswer.EASY, CardAnswer.AGAIN,
+                                      CardAnswer.HARD)):
+        answer_offline(a, cid, rating)
+    today, now = col.sched.today, int(time.time())
+    for cid, (due, ivl, factor) in zip(cids[4:8], ((today, 9, 2500), (today - 3, 20, 2300),
+                                                   (today, 2, 1900), (today - 1, 45, 2650))):
+        col.db.execute("update cards set type = 2, queue = 2, due = ?, ivl = ?, factor = ?,"
+                       " reps = 3, data = '{}' where id = ?", due, ivl, factor, cid)
+    # One of them has its history in the revlog: learnt 30 days ago, reviewed since.
+    for i, (ago, ease, ivl, last, kind, factor) in enumerate(
+            ((30, 3, -600, 0, 0, 0), (29, 3, 2, -600, 0, 0), (27, 3, 9, 2, 1, 2500))):
+        col.db.execute("insert into revlog values (?, ?, -1, ?, ?, ?, ?, 6000, ?)",
+                       (now - ago * 86_400) * 1000 + i, cids[4], ease, ivl, last, factor, kind)
+    assert a.sync() == FULL_UPLOAD
+    upload(a)
+    assert a.sync() == NO_CHANGES
+    return a, deck
+
+
+def test_fsrs_answers_on_the_web_are_what_anki_writes(server, anki, workdir):
+    a, deck = fsrs_device(server, anki)
+    # The oracle: a copy of the device's collection, answered as Anki's reviewer does.
+    from anki.collection import Collection
+    a.col.close()
+    copy = workdir / "fsrs-oracle.anki2"
+    copy.write_bytes((a.dir / "collection.anki2").read_bytes())
+    a.col = Collection(str(a.dir / "collection.anki2"))
+    web = Web(server.endpoint)
+    ratings = [3, 4, 1, 2, 3, 3, 1, 4, 2, 3, 3, 3, 2, 1, 3, 4]
+    answered = []
+    for rating in ratings:
+        view = web.next(deck)
+        # Opened afresh for each card, as the web builds its queue afresh for each look.
+        oracle = Collection(str(copy))
+        try:
+            oracle.decks.select(deck)
+            queued = oracle.sched.get_queued_cards()
+            assert view["card"] is not None and queued.cards
+            top = queued.cards[0].card
+            assert view["card"]["id"] == top.id
+            states = queued.cards[0].states
+            labels = [s.replace("\u2068", "").replace("\u2069", "")
+                      for s in oracle.sched.describe_next_states(states)]
+            assert [b["label"] for b in view["card"]["buttons"]] == labels, top.id
+            web.answer(top.id, rating)
+            card = oracle.get_card(top.id)
+            card.start_timer()
+            answer = oracle.sched.build_answer(card=card, states=states, rating=rating - 1)
+            answer.milliseconds_taken = 4200
+            oracle.sched.answer_card(answer)
+            answered.append(top.id)
+        finally:
+            oracle.close(downgrade=False)
+
+    oracle = Collection(str(copy))
+    try:
+        def rows(get, cid):
+            card = dict(zip(CARD_COLUMNS.replace(" ", "").split(","), get(
+                f"select {CARD_COLUMNS} from cards where id = {cid}")[0]))
+            (revlog,) = [dict(zip(REVLOG_COLUMNS.replace(" ", "").split(","), r)) for r in get(
+                f"select {REVLOG_COLUMNS} from revlog where cid = {cid} order by id desc limit 1")]
+            data = json.loads(card["data"])
+            data.pop("lrt")
+            when = revlog["id"] // 1000
+            return ({k: card[k] for k in FSRS_COMPARED},
+                    card["due"] - when if card["queue"] == 1 else card["due"], data,
+                    {k: revlog[k] for k in ("ease", "ivl", "lastIvl", "factor", "time", "type")})
+
+        for cid in sorted(set(answered)):
+            ours = rows(lambda sql: server_rows(server.data_dir, sql), cid)
+            anki_s = rows(lambda sql: oracle.db.all(sql), cid)
+            assert ours == anki_s, cid
+            assert {"s", "d", "dr", "decay"} <= set(ours[2]) and ours[2]["dr"] == 0.87
+    finally:
+        oracle.close()
+
+    # The device receives it all, and Check Database finds nothing to fix.
+    assert a.sync() == NO_CHANGES
+    assert cards_of(a) == server_cards(server)
+    assert revlog_of(a) == server_revlog(server)
+    assert a.col.fix_integrity()[1]

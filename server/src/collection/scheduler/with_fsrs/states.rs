@@ -28,7 +28,7 @@ fn whole_days(state: &ItemState) -> f32 {
 /// for a missing step.
 fn short_term_secs(fsrs: &FsrsNext, steps_empty: bool, state: &ItemState) -> Option<u32> {
     let allowed = fsrs.allow_short_term && (fsrs.short_term_with_steps || steps_empty);
-    (allowed && state.interval < SHORT_TERM_DAYS).then(|| (state.interval * 86_400.0) as u32)
+    (allowed && state.interval < SHORT_TERM_DAYS).then_some((state.interval * 86_400.0) as u32)
 }
 
 /// The fuzzed (or balanced) review interval for `days`, at least `minimum`.
