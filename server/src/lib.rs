@@ -218,7 +218,7 @@ impl Server {
         stop.cancel();
         // A normal sync still open (a client that never sent `finish`) is rolled back,
         // not left to the next start.
-        let abandoned = state.normal_syncs.abort_all().await;
+        let abandoned = state.sync.normal_syncs.abort_all().await;
         if abandoned > 0 {
             tracing::info!(abandoned, "rolled back normal syncs left open");
         }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use secrecy::SecretString;
 
 use crate::accounts::{self, Admission, HashingPoolError, LoginKind, WebLogin};
-use crate::state::AppState;
+use crate::state::Core;
 use crate::store::User;
 
 /// Which password is checked, and so which hash and which counts.
@@ -63,7 +63,7 @@ pub const MAX_LOGIN_LEN: usize = 320;
 
 /// Checks `password` for the account named `login` (as given), from `address`.
 pub async fn check(
-    state: &AppState,
+    state: &Core,
     path: LoginPath,
     address: IpAddr,
     login: &str,
@@ -134,7 +134,7 @@ pub async fn check(
 /// signing in together, they have succeeded by then and this one goes ahead; if they were
 /// guesses, it is refused with the wait that is left.
 async fn admit(
-    state: &AppState,
+    state: &Core,
     path: LoginPath,
     address: IpAddr,
     login: &str,

@@ -80,6 +80,7 @@ fn spawn_reload_on_sighup(
                 Ok(config) => {
                     telemetry::set_filter(&config.log_filter);
                     *state
+                        .mail
                         .smtp_config
                         .write()
                         .unwrap_or_else(std::sync::PoisonError::into_inner) = config.smtp;

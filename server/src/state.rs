@@ -1,7 +1,10 @@
-//! What every request handler and the control socket share.
+//! What the server holds, split by domain: the shared core, and the parts only sync, the
+//! web or the mail worker use, with the sub-states the HTTP handlers extract.
 
 use std::sync::Arc;
 use std::time::Instant;
+
+use axum::extract::FromRef;
 
 use crate::accounts::HashingLimiter;
 use crate::collection::{MetaCache, UserLocks};
@@ -9,7 +12,20 @@ use crate::config::Config;
 use crate::store::{Store, StoreError};
 use crate::sync::HostKeyCache;
 
+/// Everything the server holds, by domain. The HTTP handlers take only their domain's
+/// part ([`SyncState`], [`WebState`], through axum's `FromRef`), so a sync handler
+/// cannot reach the web's rate limits or the mail worker, and the reverse; the control
+/// socket and the mail worker, which serve the whole server, take all of it.
 pub struct AppState {
+    pub core: Arc<Core>,
+    pub sync: Arc<SyncDomain>,
+    pub web: Arc<WebDomain>,
+    pub mail: Arc<MailDomain>,
+}
+
+/// What every domain shares: the configuration, the account store, the credentials
+/// cache, and the per-user collection domain (locks, kept files, what is being studied).
+pub struct Core {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub host_keys: HostKeyCache,
@@ -27,17 +43,88 @@ pub struct AppState {
     pub login_limits: crate::accounts::LoginLimits,
     /// The clock of tokens and web sessions (tests move it; see [`crate::clock::Clock`]).
     pub clock: crate::clock::Clock,
-    pub mailer: crate::mail::Mailer,
-    /// SMTP from the file, environment or flags; SIGHUP replaces it.
-    pub smtp_config: std::sync::RwLock<Option<crate::config::SmtpSettings>>,
-    pub limits: crate::web::RateLimits,
     pub started: Instant,
     /// Set once an account is known to exist: until then the sign-in page says how to
     /// create the first admin (and asks the database each time; after that, never).
     pub accounts_exist: std::sync::atomic::AtomicBool,
+}
+
+/// The sync protocol's own state.
+#[derive(Default)]
+pub struct SyncDomain {
     /// Normal syncs in progress (their count is reported by `Status`).
     pub normal_syncs: crate::sync::normal::NormalSyncs,
 }
+
+/// The web pages' own state.
+#[derive(Default)]
+pub struct WebDomain {
+    pub limits: crate::web::RateLimits,
+}
+
+/// The mail worker and its settings, which the web wakes when it queues a message.
+pub struct MailDomain {
+    pub mailer: crate::mail::Mailer,
+    /// SMTP from the file, environment or flags; SIGHUP replaces it.
+    pub smtp_config: std::sync::RwLock<Option<crate::config::SmtpSettings>>,
+}
+
+impl MailDomain {
+    pub fn smtp_from_config(&self) -> Option<crate::config::SmtpSettings> {
+        self.smtp_config
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// What a sync handler can reach.
+#[derive(Clone)]
+pub struct SyncState {
+    pub core: Arc<Core>,
+    pub sync: Arc<SyncDomain>,
+}
+
+/// What a web handler can reach.
+#[derive(Clone)]
+pub struct WebState {
+    pub core: Arc<Core>,
+    pub web: Arc<WebDomain>,
+    pub mail: Arc<MailDomain>,
+}
+
+impl FromRef<Arc<AppState>> for SyncState {
+    fn from_ref(app: &Arc<AppState>) -> SyncState {
+        SyncState {
+            core: Arc::clone(&app.core),
+            sync: Arc::clone(&app.sync),
+        }
+    }
+}
+
+impl FromRef<Arc<AppState>> for WebState {
+    fn from_ref(app: &Arc<AppState>) -> WebState {
+        WebState {
+            core: Arc::clone(&app.core),
+            web: Arc::clone(&app.web),
+            mail: Arc::clone(&app.mail),
+        }
+    }
+}
+
+/// Each state reads the shared core as its own fields (`state.config`, `state.store`).
+macro_rules! deref_to_core {
+    ($($state:ty),*) => {$(
+        impl std::ops::Deref for $state {
+            type Target = Core;
+
+            fn deref(&self) -> &Core {
+                &self.core
+            }
+        }
+    )*};
+}
+deref_to_core!(AppState, SyncState, WebState);
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlockingError {
@@ -49,13 +136,14 @@ pub enum BlockingError {
 
 impl AppState {
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
-        AppState {
+        let mail = MailDomain {
+            mailer: Default::default(),
+            smtp_config: std::sync::RwLock::new(config.smtp.clone()),
+        };
+        let core = Core {
             hashing: HashingLimiter::new(config.hashing_concurrency),
             login_limits: crate::accounts::LoginLimits::new(config.login_policy),
             clock: Default::default(),
-            mailer: Default::default(),
-            smtp_config: std::sync::RwLock::new(config.smtp.clone()),
-            limits: Default::default(),
             config,
             store,
             host_keys: HostKeyCache::default(),
@@ -66,17 +154,17 @@ impl AppState {
             studying: Default::default(),
             started: Instant::now(),
             accounts_exist: Default::default(),
-            normal_syncs: Default::default(),
+        };
+        AppState {
+            core: Arc::new(core),
+            sync: Default::default(),
+            web: Default::default(),
+            mail: Arc::new(mail),
         }
     }
+}
 
-    pub fn smtp_from_config(&self) -> Option<crate::config::SmtpSettings> {
-        self.smtp_config
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
+impl Core {
     /// Whether no account exists yet (a fresh install). Once one does, the answer is
     /// remembered: accounts are never all deleted in the normal course of things, and if
     /// they are, the start-up log still says what to do.

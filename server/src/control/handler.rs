@@ -84,7 +84,7 @@ async fn answer(request: Request, peer: Peer, state: &AppState) -> Response {
                 uptime_secs: state.started.elapsed().as_secs(),
                 cached_users,
                 cached_host_keys,
-                active_syncs: u32::try_from(state.normal_syncs.len()).unwrap_or(u32::MAX),
+                active_syncs: u32::try_from(state.sync.normal_syncs.len()).unwrap_or(u32::MAX),
             })
         }
         Request::RefreshUser {

@@ -63,7 +63,7 @@ pub async fn restore_now(
         return response;
     }
     let serialised = state.user_locks.lock(user_id).await;
-    if state.normal_syncs.is_open(user_id) {
+    if state.sync.normal_syncs.is_open(user_id) {
         return refused(
             ErrorKind::Refused,
             "a normal sync of this user is open; try again once it has finished".into(),

@@ -71,6 +71,7 @@ impl Mailer {
 /// Runs until `stop`: sends memory-queued mail as it comes and the outbox on a poll.
 pub async fn run_worker(state: Arc<AppState>, stop: CancellationToken) {
     let Some(mut memory) = state
+        .mail
         .mailer
         .receiver
         .lock()
@@ -86,7 +87,7 @@ pub async fn run_worker(state: Arc<AppState>, stop: CancellationToken) {
                 let state = Arc::clone(&state);
                 tokio::spawn(async move { deliver_with_retries(&state, mail).await });
             }
-            () = state.mailer.wake.notified() => drain_outbox(&state).await,
+            () = state.mail.mailer.wake.notified() => drain_outbox(&state).await,
             () = tokio::time::sleep(POLL) => {
                 drain_outbox(&state).await;
                 forget_dead_sessions(&state).await;
@@ -100,7 +101,7 @@ pub async fn run_worker(state: Arc<AppState>, stop: CancellationToken) {
 async fn forget_dead_sessions(state: &AppState) {
     use std::sync::atomic::Ordering;
     let now = state.clock.now();
-    let last = &state.mailer.last_session_sweep;
+    let last = &state.mail.mailer.last_session_sweep;
     if now - last.load(Ordering::Relaxed) < 3600 {
         return;
     }
@@ -119,7 +120,7 @@ async fn forget_dead_sessions(state: &AppState) {
 async fn deliver_with_retries(state: &AppState, mail: Mail) {
     let mut delay = Duration::from_secs(2);
     for attempt in 1..=MEMORY_ATTEMPTS {
-        let Some(settings) = effective_smtp(state).await else {
+        let Some(settings) = effective_smtp(state, &state.mail).await else {
             tracing::warn!(subject = %mail.subject, "SMTP is not configured; mail not sent");
             return;
         };
@@ -153,7 +154,7 @@ async fn drain_outbox(state: &Arc<AppState>) {
     if due.is_empty() {
         return;
     }
-    let settings = effective_smtp(state).await;
+    let settings = effective_smtp(state, &state.mail).await;
     for row in due {
         let id = row.id;
         let outcome = match &settings {

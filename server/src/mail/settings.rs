@@ -4,7 +4,7 @@
 
 use crate::accounts::Actor;
 use crate::config::{SmtpSecurity, SmtpSettings};
-use crate::state::AppState;
+use crate::state::{Core, MailDomain};
 use crate::store::{AuditEntry, SettingRow, StoreError};
 
 pub const SMTP_SETTING_NAMES: [&str; 6] = [
@@ -40,12 +40,12 @@ fn from_rows(rows: &[SettingRow]) -> Option<SmtpSettings> {
 }
 
 /// The admin page's settings if any were saved, else the configured ones.
-pub async fn effective_smtp(state: &AppState) -> Option<SmtpSettings> {
-    match state.with_store(|s| s.settings()).await {
-        Ok(rows) => from_rows(&rows).or_else(|| state.smtp_from_config()),
+pub async fn effective_smtp(core: &Core, mail: &MailDomain) -> Option<SmtpSettings> {
+    match core.with_store(|s| s.settings()).await {
+        Ok(rows) => from_rows(&rows).or_else(|| mail.smtp_from_config()),
         Err(e) => {
             tracing::warn!(error = %e, "cannot read settings; using the configured SMTP");
-            state.smtp_from_config()
+            mail.smtp_from_config()
         }
     }
 }

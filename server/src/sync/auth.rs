@@ -2,7 +2,7 @@
 
 use crate::accounts;
 use crate::clock;
-use crate::state::AppState;
+use crate::state::SyncState;
 use crate::store::SyncKeyOwner;
 
 use super::error::{OrStatus, SyncError};
@@ -11,7 +11,7 @@ use super::error::{OrStatus, SyncError};
 /// the answer. `meta` (the first call of every sync) uses this, so a lost `RefreshUser`
 /// can never keep a revoked key alive past the next sync (SECURITY.md T15).
 pub async fn authenticate_fresh(
-    state: &AppState,
+    state: &SyncState,
     host_key: &str,
 ) -> Result<SyncKeyOwner, SyncError> {
     if host_key.is_empty() {
@@ -37,7 +37,7 @@ pub async fn authenticate_fresh(
 
 /// Authenticates from the in-memory map, falling back to the database on a miss (a key
 /// minted by another instance, or evicted and still valid).
-pub async fn authenticate(state: &AppState, host_key: &str) -> Result<SyncKeyOwner, SyncError> {
+pub async fn authenticate(state: &SyncState, host_key: &str) -> Result<SyncKeyOwner, SyncError> {
     match state.host_keys.get(&accounts::digest(host_key)) {
         Some(owner) => Ok(owner),
         None => authenticate_fresh(state, host_key).await,

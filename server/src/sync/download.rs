@@ -1,13 +1,11 @@
 //! `POST /sync/download` (protocol §3.12): the whole server collection, as one consistent
 //! SQLite file in one zstd frame.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use crate::state::AppState;
+use crate::state::SyncState;
 
 use super::auth::authenticate;
 use super::error::{OrStatus, SyncError};
@@ -15,7 +13,7 @@ use super::transport::{bytes_response, SyncRequest, SMALL_BODY};
 use crate::collection::file as collection_file;
 
 pub async fn download(
-    state: &Arc<AppState>,
+    state: &SyncState,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, SyncError> {
@@ -23,7 +21,7 @@ pub async fn download(
     let owner = authenticate(state, &request.header.host_key).await?;
     let _serialised = state.user_locks.lock(owner.user_id).await;
     // Like the official server, any of these silently aborts a normal sync in progress.
-    state.normal_syncs.abort(owner.user_id).await;
+    state.sync.normal_syncs.abort(owner.user_id).await;
 
     let collection = collection_file::collection_path(&state.config.data_dir, owner.user_id);
     if !collection.exists() {
@@ -31,7 +29,7 @@ pub async fn download(
     }
     // The download bumps the collection's usn and mod.
     state.files_meta.forget(owner.user_id);
-    let blocking_state = Arc::clone(state);
+    let blocking_state = state.clone();
     let user_id = owner.user_id;
     let response = tokio::task::spawn_blocking(move || {
         let bytes = blocking_state

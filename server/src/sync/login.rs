@@ -3,7 +3,6 @@
 //! under the same login limits as web sign-in (SECURITY.md T18).
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::HeaderMap;
@@ -13,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts;
 use crate::login_gate::{self, LoginCheck, LoginPath};
-use crate::state::AppState;
+use crate::state::SyncState;
 
 use super::error::{OrStatus, SyncError};
 use super::transport::{json_response, SyncRequest, SMALL_BODY};
@@ -32,7 +31,7 @@ struct HostKeyResponse<'a> {
 }
 
 pub async fn host_key(
-    state: &Arc<AppState>,
+    state: &SyncState,
     address: IpAddr,
     headers: &HeaderMap,
     body: Body,

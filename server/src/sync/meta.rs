@@ -1,15 +1,13 @@
 //! `POST /sync/meta` (protocol §3.3): the first call of every sync. It re-checks the host
 //! key in the database and reports the server collection's counters.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use crate::clock;
-use crate::state::AppState;
+use crate::state::SyncState;
 
 use super::auth::authenticate_fresh;
 use super::error::{OrStatus, SyncError};
@@ -43,7 +41,7 @@ struct MetaResponse {
 }
 
 pub async fn meta(
-    state: &Arc<AppState>,
+    state: &SyncState,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, SyncError> {
@@ -61,7 +59,7 @@ pub async fn meta(
 
     let _serialised = state.user_locks.lock(owner.user_id).await;
     // Like the official server, any of these silently aborts a normal sync in progress.
-    state.normal_syncs.abort(owner.user_id).await;
+    state.sync.normal_syncs.abort(owner.user_id).await;
     let UserFilesMeta {
         collection,
         media_usn,

@@ -16,14 +16,12 @@ pub mod normal;
 mod transport;
 mod upload;
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use crate::state::AppState;
+use crate::state::SyncState;
 
 pub use error::{OrStatus, SyncError};
 pub use host_key_cache::HostKeyCache;
@@ -32,7 +30,7 @@ pub use upload::{UPLOAD_CORRUPT, UPLOAD_OK, UPLOAD_TOO_LARGE};
 
 /// `POST /sync/{method}`: dispatches on the method name.
 pub async fn collection_method(
-    State(state): State<Arc<AppState>>,
+    State(state): State<SyncState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Path(method): Path<String>,
     headers: HeaderMap,

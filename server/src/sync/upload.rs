@@ -6,7 +6,6 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::HeaderMap;
@@ -15,7 +14,7 @@ use bytes::{Buf, Bytes};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::state::AppState;
+use crate::state::SyncState;
 
 use super::auth::authenticate;
 use super::error::{OrStatus, SyncError};
@@ -31,7 +30,7 @@ pub const UPLOAD_CORRUPT: &str =
     "Your upload was corrupt. Please use Check Database, or restore from backup.";
 
 pub async fn upload(
-    state: &Arc<AppState>,
+    state: &SyncState,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, SyncError> {
@@ -39,7 +38,7 @@ pub async fn upload(
     let owner = authenticate(state, &header.host_key).await?;
     let serialised = state.user_locks.lock(owner.user_id).await;
     // Like the official server, any of these silently aborts a normal sync in progress.
-    state.normal_syncs.abort(owner.user_id).await;
+    state.sync.normal_syncs.abort(owner.user_id).await;
 
     let dir = collection_file::user_dir(&state.config.data_dir, owner.user_id);
     let target = collection_file::collection_path(&state.config.data_dir, owner.user_id);
@@ -60,7 +59,7 @@ pub async fn upload(
     let received = receive(body, chunks, limit).await;
     let (serialised, decompressed) = decompressing.await.or_internal("upload task failed")?;
     let verdict = received.and(decompressed);
-    let blocking_state = Arc::clone(state);
+    let blocking_state = state.clone();
     let user_id = owner.user_id;
     let outcome = tokio::task::spawn_blocking(move || {
         let _serialised = serialised;
@@ -107,7 +106,7 @@ pub async fn upload(
 /// Snapshots the collection the upload is about to replace (DESIGN §12), and prunes the
 /// user's snapshots. An upload whose predecessor cannot be kept is refused: replacing
 /// years of reviews without a copy is what snapshots are for.
-fn keep_replaced(state: &AppState, user_id: i64) -> Result<(), UploadRejected> {
+fn keep_replaced(state: &SyncState, user_id: i64) -> Result<(), UploadRejected> {
     let Some(policy) = &state.config.backups else {
         return Ok(());
     };

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::accounts::{self, Actor};
 use crate::login_gate::{self, LoginCheck, LoginPath};
-use crate::state::AppState;
+use crate::state::WebState;
 
 use super::devices::{device_label, when};
 use super::flash::{self, Notice};
@@ -59,12 +59,12 @@ struct AccountPage {
 }
 
 /// The address Anki's "self-hosted sync server" preference takes.
-fn sync_url(state: &AppState) -> String {
+fn sync_url(state: &WebState) -> String {
     format!("{}/", state.config.public_url.trim_end_matches('/'))
 }
 
 async fn render_page(
-    state: &AppState,
+    state: &WebState,
     headers: &HeaderMap,
     signed_in: &SignedIn,
     (banner, errors): (Option<Banner>, FieldErrors),
@@ -117,7 +117,7 @@ fn account_uri() -> Uri {
     Uri::from_static("/account")
 }
 
-pub async fn page(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
+pub async fn page(State(state): State<WebState>, uri: Uri, headers: HeaderMap) -> Response {
     let signed_in = match session::require(&state, &headers, &uri).await {
         Ok(signed_in) => signed_in,
         Err(response) => return response,
@@ -137,7 +137,7 @@ pub async fn page(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderM
 
 /// The account page again, with a refusal in the banner and under `field`.
 async fn refused(
-    state: &AppState,
+    state: &WebState,
     headers: &HeaderMap,
     signed_in: &SignedIn,
     field: &'static str,
@@ -169,7 +169,7 @@ pub struct ChangeForm {
 }
 
 pub async fn change_password(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<ChangeForm>,
@@ -261,7 +261,7 @@ pub async fn change_password(
             {
                 tracing::warn!(error = %e, "cannot refresh the user's cached keys");
             }
-            state.mailer.outbox_changed();
+            state.mail.mailer.outbox_changed();
             // Every session ended with the change, this one too (SECURITY.md T9).
             let mut response = session::redirect_signed_out(&state, "/login");
             response.headers_mut().append(
@@ -316,7 +316,7 @@ enum Revoked {
 
 /// The signed-in user of an account form post, or the answer that refuses it.
 async fn form_user(
-    state: &AppState,
+    state: &WebState,
     headers: &HeaderMap,
     csrf: &str,
 ) -> Result<SignedIn, Response> {
@@ -328,7 +328,7 @@ async fn form_user(
 }
 
 pub async fn revoke(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     Form(form): Form<RevokeForm>,
 ) -> Response {
@@ -416,7 +416,7 @@ pub struct CsrfForm {
 /// `POST /account/sign-out-others`: every other browser session and every Anki device of
 /// the user signed out; this browser stays signed in.
 pub async fn sign_out_others(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {

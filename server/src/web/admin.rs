@@ -4,7 +4,6 @@
 //! marks the fields it refuses.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
@@ -17,7 +16,7 @@ use serde::Deserialize;
 use crate::accounts::Actor;
 use crate::config::{SmtpSecurity, SmtpSettings};
 use crate::mail;
-use crate::state::AppState;
+use crate::state::WebState;
 
 use super::errors::{error_page_framed, Reason};
 use super::flash::{self, Notice};
@@ -85,7 +84,7 @@ impl FormValues {
     }
 }
 
-async fn admin(state: &AppState, headers: &HeaderMap) -> Result<SignedIn, Response> {
+async fn admin(state: &WebState, headers: &HeaderMap) -> Result<SignedIn, Response> {
     let signed_in = session::require(state, headers, &Uri::from_static(PAGE)).await?;
     if signed_in.user.is_admin {
         return Ok(signed_in);
@@ -101,7 +100,7 @@ async fn admin(state: &AppState, headers: &HeaderMap) -> Result<SignedIn, Respon
 
 /// The page, showing `values` (the settings in effect when `None`).
 async fn render_page(
-    state: &AppState,
+    state: &WebState,
     headers: &HeaderMap,
     signed_in: &SignedIn,
     (banner, errors): (Option<Banner>, FieldErrors),
@@ -111,7 +110,7 @@ async fn render_page(
     let t = texts(headers);
     let saved = state.with_store(|s| s.settings()).await.unwrap_or_default();
     let on_page = saved.iter().any(|r| r.name == "smtp.host");
-    let effective = mail::effective_smtp(state).await;
+    let effective = mail::effective_smtp(state, &state.mail).await;
     let source = match (&effective, on_page) {
         (None, _) => t.get("auth.admin.sourceNone"),
         (Some(_), true) => t.get("auth.admin.sourcePage"),
@@ -130,7 +129,7 @@ async fn render_page(
     render(&page, status, cookies)
 }
 
-pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub async fn page(State(state): State<WebState>, headers: HeaderMap) -> Response {
     match admin(&state, &headers).await {
         Ok(signed_in) => {
             let none = (None, FieldErrors::default());
@@ -207,7 +206,7 @@ fn parse_form(t: Texts, form: &SettingsForm) -> Result<SmtpSettings, FieldErrors
 }
 
 pub async fn submit(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<SettingsForm>,
@@ -247,7 +246,7 @@ pub async fn submit(
             let saved = state
                 .with_store(move |s| mail::save_smtp(s, None, false, &actor))
                 .await;
-            state.mailer.outbox_changed();
+            state.mail.mailer.outbox_changed();
             match saved {
                 Ok(()) => flash::redirect(&state, PAGE, Notice::SettingsCleared, None),
                 Err(_) => failed(&state, &headers, &signed_in, FormValues::sent(&form)).await,
@@ -262,7 +261,7 @@ pub async fn submit(
             let saved = state
                 .with_store(move |s| mail::save_smtp(s, Some(&settings), keep_password, &actor))
                 .await;
-            state.mailer.outbox_changed();
+            state.mail.mailer.outbox_changed();
             match saved {
                 Ok(()) => flash::redirect(&state, PAGE, Notice::SettingsSaved, None),
                 Err(_) => failed(&state, &headers, &signed_in, FormValues::sent(&form)).await,
@@ -277,7 +276,7 @@ pub async fn submit(
             // only for the same server and username, so the test cannot carry the stored
             // password (which the page never shows) to a host typed into the form.
             if settings.password.is_none() {
-                settings.password = mail::effective_smtp(&state)
+                settings.password = mail::effective_smtp(&state, &state.mail)
                     .await
                     .filter(|s| s.host == settings.host && s.username == settings.username)
                     .and_then(|s| s.password);
@@ -318,7 +317,7 @@ pub async fn submit(
 
 /// The page after the store failed, with the admin's input kept.
 async fn failed(
-    state: &AppState,
+    state: &WebState,
     headers: &HeaderMap,
     signed_in: &SignedIn,
     values: FormValues,

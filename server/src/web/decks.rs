@@ -3,8 +3,6 @@
 //! Anki leaves it out). A collection never synced gives `{"decks": []}`, and on the page
 //! the steps that bring it here.
 
-use std::sync::Arc;
-
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -12,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::collection::{self, deck_tree::DeckListEntry};
-use crate::state::AppState;
+use crate::state::WebState;
 
 use super::errors::{error_page_framed, Reason};
 use super::flash;
@@ -77,7 +75,7 @@ enum ListFailed {
 
 /// The user's deck list, read under the user's lock so it never mixes a collection with
 /// its replacement. Failures are logged here.
-async fn deck_list(state: &AppState, user_id: i64) -> Result<Vec<DeckListEntry>, ListFailed> {
+async fn deck_list(state: &WebState, user_id: i64) -> Result<Vec<DeckListEntry>, ListFailed> {
     let _serialised = state.user_locks.lock(user_id).await;
     let data_dir = state.config.data_dir.clone();
     let now = state.clock.now();
@@ -98,7 +96,7 @@ async fn deck_list(state: &AppState, user_id: i64) -> Result<Vec<DeckListEntry>,
 }
 
 /// `GET /decks`.
-pub async fn page(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
+pub async fn page(State(state): State<WebState>, uri: Uri, headers: HeaderMap) -> Response {
     let signed_in = match session::require(&state, &headers, &uri).await {
         Ok(signed_in) => signed_in,
         Err(response) => return response,
@@ -126,7 +124,7 @@ pub async fn page(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderM
 }
 
 /// `GET /api/decks`: `{"decks": [...]}`.
-pub async fn api(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub async fn api(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let Some(signed_in) = session::current(&state, &headers).await else {
         return json_error(StatusCode::UNAUTHORIZED, "Sign in first.");
     };

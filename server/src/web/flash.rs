@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 
-use crate::state::AppState;
+use crate::state::WebState;
 
 use super::i18n::Texts;
 use super::pages::Banner;
@@ -179,7 +179,7 @@ fn decode(value: &str) -> Option<Flash> {
     Some(Flash { notice, arg })
 }
 
-fn flash_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
+fn flash_cookie(state: &WebState, value: &str, max_age: i64) -> HeaderValue {
     let secure = if session::is_https(state) {
         "; Secure"
     } else {
@@ -192,12 +192,12 @@ fn flash_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
 }
 
 /// The `Set-Cookie` that leaves `notice` for the next page.
-pub fn set(state: &AppState, notice: Notice, arg: Option<&str>) -> HeaderValue {
+pub fn set(state: &WebState, notice: Notice, arg: Option<&str>) -> HeaderValue {
     flash_cookie(state, &encode(notice, arg), FLASH_SECS)
 }
 
 /// A 303 to `to` that leaves `notice` for it.
-pub fn redirect(state: &AppState, to: &str, notice: Notice, arg: Option<&str>) -> Response {
+pub fn redirect(state: &WebState, to: &str, notice: Notice, arg: Option<&str>) -> Response {
     let mut response = Redirect::to(to).into_response();
     response
         .headers_mut()
@@ -207,7 +207,7 @@ pub fn redirect(state: &AppState, to: &str, notice: Notice, arg: Option<&str>) -
 
 /// The notice the request carries, and the cookies that clear it (none when there was no
 /// flash cookie). A page calls this once and sends the cookies with its answer.
-pub fn take(state: &AppState, headers: &HeaderMap) -> (Option<Flash>, Vec<HeaderValue>) {
+pub fn take(state: &WebState, headers: &HeaderMap) -> (Option<Flash>, Vec<HeaderValue>) {
     match session::cookie(state, headers, FLASH_COOKIE) {
         Some(value) => (decode(&value), vec![flash_cookie(state, "", 0)]),
         None => (None, vec![]),

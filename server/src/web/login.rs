@@ -3,7 +3,6 @@
 //! and returns to the page that sent the user here (a safe `next`), else to the decks.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, Query, State};
@@ -15,7 +14,7 @@ use serde::Deserialize;
 
 use crate::accounts;
 use crate::login_gate::{self, LoginCheck, LoginPath};
-use crate::state::AppState;
+use crate::state::WebState;
 use crate::store::User;
 
 use super::api_json::ApiJson;
@@ -64,7 +63,7 @@ fn destination(next: Option<&str>) -> String {
 }
 
 /// `/`: the decks when signed in, else the sign-in page.
-pub async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub async fn home(State(state): State<WebState>, headers: HeaderMap) -> Response {
     match session::lookup(&state, &headers).await {
         session::Lookup::SignedIn(_) => Redirect::to("/decks").into_response(),
         session::Lookup::Ended => session::session_ended(&state, "/"),
@@ -74,7 +73,7 @@ pub async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
 }
 
 pub async fn page(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     Query(query): Query<LoginQuery>,
     headers: HeaderMap,
 ) -> Response {
@@ -122,7 +121,7 @@ pub(super) enum Outcome {
 
 /// Checks a login under the login limits, and starts the session on success.
 async fn attempt(
-    state: &Arc<AppState>,
+    state: &WebState,
     address: IpAddr,
     login: &str,
     password: SecretString,
@@ -184,7 +183,7 @@ pub(super) fn with_retry_after(mut response: Response, secs: Option<u64>) -> Res
 }
 
 pub async fn submit(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
@@ -233,7 +232,7 @@ pub struct ApiLogin {
 
 /// `POST /api/login {"login", "password"}`: the same as the form, for scripts.
 pub async fn api(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ApiLogin>,
@@ -273,7 +272,7 @@ pub struct CsrfOnly {
 }
 
 pub async fn logout(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     Form(form): Form<CsrfOnly>,
 ) -> Response {

@@ -3,15 +3,13 @@
 //! `Content-Security-Policy: sandbox`, so a file opened on its own (an SVG or HTML file
 //! from a shared deck) runs no script in this site's origin.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::collection::file::media_folder;
-use crate::state::AppState;
+use crate::state::WebState;
 
 use super::errors::{error_page, Reason};
 use super::pages::texts;
@@ -60,7 +58,7 @@ fn content_type(name: &str) -> &'static str {
 }
 
 pub async fn serve(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {

@@ -31,8 +31,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::state::AppState;
-
 pub use limits::RateLimits;
 
 /// Forms and JSON here are tiny; a password is at most 512 bytes (SECURITY.md T10).
@@ -40,7 +38,7 @@ pub(crate) const WEB_BODY_LIMIT: usize = 16 * 1024;
 
 /// The pages and the JSON API. Each group has the layer that gives its error answers its
 /// shape (a styled page, or `{"error"}`); the fallback answers every unmatched path.
-pub fn router() -> Router<Arc<AppState>> {
+pub fn router() -> Router<Arc<crate::state::AppState>> {
     let pages = Router::new()
         .route("/", get(login::home))
         .route("/login", get(login::page).post(login::submit))

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use crate::accounts::{self, Actor, ResetError};
 use crate::lang::Lang;
 use crate::mail::compose;
-use crate::state::AppState;
+use crate::state::WebState;
 
 use super::api_json::ApiJson;
 use super::flash::{self, Notice};
@@ -56,7 +56,7 @@ struct ResetPage {
 }
 
 impl ResetPage {
-    fn new(t: Texts, csrf: String, state: &AppState, step: &'static str) -> ResetPage {
+    fn new(t: Texts, csrf: String, state: &WebState, step: &'static str) -> ResetPage {
         ResetPage {
             t,
             frame: Frame::signed_out(),
@@ -91,12 +91,12 @@ pub struct TokenQuery {
     token: Option<String>,
 }
 
-fn min_chars(state: &AppState) -> String {
+fn min_chars(state: &WebState) -> String {
     state.config.password_policy.min_chars.to_string()
 }
 
 fn csrf_and_cookies(
-    state: &AppState,
+    state: &WebState,
     headers: &HeaderMap,
 ) -> (String, Vec<axum::http::HeaderValue>) {
     let (csrf, new) = session::anonymous_csrf(state, headers);
@@ -108,7 +108,7 @@ fn csrf_and_cookies(
     (csrf, cookies)
 }
 
-async fn token_valid(state: &AppState, token: &str) -> bool {
+async fn token_valid(state: &WebState, token: &str) -> bool {
     let now = state.clock.now();
     let token = token.to_string();
     state
@@ -120,7 +120,7 @@ async fn token_valid(state: &AppState, token: &str) -> bool {
 /// GET: without a token the request step; with one, the token is checked (not used up)
 /// before the new-password form is shown.
 pub async fn page(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(query): Query<TokenQuery>,
@@ -155,24 +155,27 @@ pub async fn page(
 /// Checks the limits and, within them, queues the request for the background task.
 /// Everything here is the same work for every address (SECURITY.md T1, T2).
 /// The mail is written in `lang`, the language of the request.
-fn accept_request(state: &Arc<AppState>, ip: &str, email: &str, lang: Lang) {
+fn accept_request(state: &WebState, ip: &str, email: &str, lang: Lang) {
     let now = state.clock.now();
     let within_ip = state
+        .web
         .limits
         .allow(&format!("reset-request-ip:{ip}"), 5, 15 * 60, now);
-    let within_email = state
-        .limits
-        .allow(&hashed("reset-request-email", email), 3, 60 * 60, now);
+    let within_email =
+        state
+            .web
+            .limits
+            .allow(&hashed("reset-request-email", email), 3, 60 * 60, now);
     if !(within_ip && within_email) {
         tracing::info!("password reset request over the rate limit; nothing sent");
         return;
     }
-    let state = Arc::clone(state);
+    let state = state.clone();
     let email = email.trim().to_lowercase();
     tokio::spawn(async move { process_request(&state, email, lang).await });
 }
 
-async fn process_request(state: &AppState, email: String, lang: Lang) {
+async fn process_request(state: &WebState, email: String, lang: Lang) {
     let now = state.clock.now();
     let ttl = state.config.reset_token_ttl_secs;
     let lookup = email.clone();
@@ -199,7 +202,10 @@ async fn process_request(state: &AppState, email: String, lang: Lang) {
             return;
         }
     };
-    if crate::mail::effective_smtp(state).await.is_none() {
+    if crate::mail::effective_smtp(state, &state.mail)
+        .await
+        .is_none()
+    {
         tracing::warn!(
             user_id = user.id,
             "password reset requested, but SMTP is not configured: no mail sent"
@@ -211,7 +217,7 @@ async fn process_request(state: &AppState, email: String, lang: Lang) {
         state.config.public_url,
         token.expose_secret()
     );
-    state.mailer.send_secret(compose::reset_link(
+    state.mail.mailer.send_secret(compose::reset_link(
         lang,
         &user.email,
         &user.username,
@@ -238,7 +244,7 @@ pub struct ResetForm {
 
 /// POST of either step's form (no JavaScript needed).
 pub async fn submit(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<ResetForm>,
@@ -310,8 +316,9 @@ pub async fn submit(
 }
 
 /// Link checks allowed per client address: 10 a minute, for the page and the API alike.
-fn verify_allowed(state: &AppState, ip: &str) -> bool {
+fn verify_allowed(state: &WebState, ip: &str) -> bool {
     state
+        .web
         .limits
         .allow(&format!("verify-ip:{ip}"), 10, 60, state.clock.now())
 }
@@ -320,14 +327,18 @@ fn verify_allowed(state: &AppState, ip: &str) -> bool {
 /// in the process, exactly as `adminctl reset-password` does over the socket. The notice
 /// of the change is written in `lang`.
 async fn reset(
-    state: &Arc<AppState>,
+    state: &WebState,
     ip: &str,
     token: &str,
     password: String,
     lang: Lang,
 ) -> Result<(), ResetRefusal> {
     let now = state.clock.now();
-    if !state.limits.allow(&format!("reset-ip:{ip}"), 10, 60, now) {
+    if !state
+        .web
+        .limits
+        .allow(&format!("reset-ip:{ip}"), 10, 60, now)
+    {
         return Err(ResetRefusal::TooMany);
     }
     let store = Arc::clone(&state.store);
@@ -352,7 +363,7 @@ async fn reset(
             {
                 tracing::warn!(error = %e, "cannot refresh the user's cached keys");
             }
-            state.mailer.outbox_changed();
+            state.mail.mailer.outbox_changed();
             tracing::info!(user_id = changed.user_id, "password reset by emailed link");
             Ok(())
         }
@@ -397,7 +408,7 @@ pub struct RequestBody {
 
 /// `POST /password-reset/request {email}`: always the same answer.
 pub async fn api_request(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RequestBody>,
@@ -416,7 +427,7 @@ pub async fn api_request(
 
 /// `GET /password-reset/verify?token=`: `{"valid": bool}`, without using the token up.
 pub async fn api_verify(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(query): Query<TokenQuery>,
@@ -439,7 +450,7 @@ pub struct ResetBody {
 
 /// `POST /password-reset/reset {token, password}`.
 pub async fn api_reset(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ResetBody>,

@@ -11,7 +11,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::accounts::digest;
-use crate::state::AppState;
+use crate::state::WebState;
 use crate::store::{User, WebSessionRow};
 
 pub const SESSION_COOKIE: &str = "ff_session";
@@ -26,14 +26,14 @@ pub fn random_token() -> String {
 }
 
 /// Whether the site is served over HTTPS (its public URL says so).
-pub fn is_https(state: &AppState) -> bool {
+pub fn is_https(state: &WebState) -> bool {
     state.config.public_url.starts_with("https://")
 }
 
 /// The name a cookie of ours has on the wire. Under HTTPS it takes the `__Host-` prefix:
 /// the browser then keeps it only if it is Secure, for the whole site and this host alone,
 /// so a neighbouring subdomain cannot plant a session or a CSRF token of its choosing.
-pub fn cookie_name(state: &AppState, name: &str) -> String {
+pub fn cookie_name(state: &WebState, name: &str) -> String {
     if is_https(state) {
         format!("__Host-{name}")
     } else {
@@ -42,7 +42,7 @@ pub fn cookie_name(state: &AppState, name: &str) -> String {
 }
 
 /// The value of our cookie `name` (by its wire name, [`cookie_name`]) in the request.
-pub fn cookie(state: &AppState, headers: &HeaderMap, name: &str) -> Option<String> {
+pub fn cookie(state: &WebState, headers: &HeaderMap, name: &str) -> Option<String> {
     let name = cookie_name(state, name);
     headers
         .get_all(header::COOKIE)
@@ -56,7 +56,7 @@ pub fn cookie(state: &AppState, headers: &HeaderMap, name: &str) -> Option<Strin
 }
 
 /// `Set-Cookie` for one of our cookies: HttpOnly, SameSite=Lax, Secure behind HTTPS.
-pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+pub fn set_cookie(state: &WebState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
     let secure = if is_https(state) { "; Secure" } else { "" };
     let age = max_age.map_or(String::new(), |a| format!("; Max-Age={a}"));
     let name = cookie_name(state, name);
@@ -66,7 +66,7 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64
 
 /// A redirect that also deletes the session cookie (logout, or a password change, which
 /// has ended every session already).
-pub fn redirect_signed_out(state: &AppState, to: &str) -> axum::response::Response {
+pub fn redirect_signed_out(state: &WebState, to: &str) -> axum::response::Response {
     use axum::response::IntoResponse;
     let mut response = axum::response::Redirect::to(to).into_response();
     response.headers_mut().append(
@@ -90,7 +90,7 @@ pub fn session_csrf(secret: &str) -> String {
 }
 
 /// Starts a session: a new id every time (no fixation). Returns the cookie value.
-pub async fn start(state: &AppState, user_id: i64) -> Result<String, crate::state::BlockingError> {
+pub async fn start(state: &WebState, user_id: i64) -> Result<String, crate::state::BlockingError> {
     let secret = random_token();
     let now = state.clock.now();
     let row = WebSessionRow {
@@ -119,7 +119,7 @@ pub enum Lookup {
 }
 
 /// The signed-in user behind the request's cookie, if the session is alive.
-pub async fn current(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
+pub async fn current(state: &WebState, headers: &HeaderMap) -> Option<SignedIn> {
     match lookup(state, headers).await {
         Lookup::SignedIn(signed_in) => Some(signed_in),
         Lookup::Ended | Lookup::Anonymous | Lookup::Unavailable => None,
@@ -129,7 +129,7 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> 
 /// The signed-in user of a page that needs one, or the answer that sends the browser to
 /// sign in and come back to `uri` afterwards (with a notice when its session had ended).
 pub async fn require(
-    state: &AppState,
+    state: &WebState,
     headers: &HeaderMap,
     uri: &axum::http::Uri,
 ) -> Result<SignedIn, axum::response::Response> {
@@ -150,7 +150,7 @@ pub async fn require(
 }
 
 /// To `/login?next=back`, with the notice that the session ended, the dead cookie deleted.
-pub fn session_ended(state: &AppState, back: &str) -> axum::response::Response {
+pub fn session_ended(state: &WebState, back: &str) -> axum::response::Response {
     let mut response = super::flash::redirect(
         state,
         &super::return_to::login_url(back),
@@ -165,7 +165,7 @@ pub fn session_ended(state: &AppState, back: &str) -> axum::response::Response {
 }
 
 /// Looks the request's session up.
-pub async fn lookup(state: &AppState, headers: &HeaderMap) -> Lookup {
+pub async fn lookup(state: &WebState, headers: &HeaderMap) -> Lookup {
     let Some(secret) = cookie(state, headers, SESSION_COOKIE) else {
         return Lookup::Anonymous;
     };
@@ -218,7 +218,7 @@ fn origin_of(url: &str) -> &str {
 /// our own forms, so `null` counts as "not said": the CSRF token (from an HttpOnly,
 /// SameSite=Lax cookie another site can neither read nor make the browser send on a
 /// cross-site post) still has to match, as for scripts that send neither header.
-pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+pub fn same_origin(state: &WebState, headers: &HeaderMap) -> bool {
     let ours = origin_of(&state.config.public_url);
     let header_value = |name| {
         headers
@@ -245,7 +245,7 @@ pub fn tokens_match(a: &str, b: &str) -> bool {
 
 /// The CSRF token of an anonymous form: the `ff_csrf` cookie's value (double submit), or a
 /// new one to set.
-pub fn anonymous_csrf(state: &AppState, headers: &HeaderMap) -> (String, bool) {
+pub fn anonymous_csrf(state: &WebState, headers: &HeaderMap) -> (String, bool) {
     match cookie(state, headers, CSRF_COOKIE) {
         Some(existing) => (existing, false),
         None => (random_token(), true),
@@ -253,7 +253,7 @@ pub fn anonymous_csrf(state: &AppState, headers: &HeaderMap) -> (String, bool) {
 }
 
 /// The client's address as text (see [`crate::http::client_address`]).
-pub fn client_ip(state: &AppState, peer: &std::net::SocketAddr, headers: &HeaderMap) -> String {
+pub fn client_ip(state: &WebState, peer: &std::net::SocketAddr, headers: &HeaderMap) -> String {
     crate::http::client_address(&state.config.trusted_proxies, peer, headers).to_string()
 }
 
@@ -270,11 +270,14 @@ mod tests {
         assert_eq!(origin_of("http://127.0.0.1:9"), "http://127.0.0.1:9");
     }
 
-    fn state_with_public_url(dir: &std::path::Path, public_url: &str) -> AppState {
+    fn state_with_public_url(dir: &std::path::Path, public_url: &str) -> WebState {
+        use axum::extract::FromRef;
         let mut config = crate::config::Config::for_data_dir(dir);
         config.public_url = public_url.to_string();
         let store = crate::store::open(None, dir).expect("store");
-        AppState::new(config, store)
+        WebState::from_ref(&std::sync::Arc::new(crate::state::AppState::new(
+            config, store,
+        )))
     }
 
     #[test]

@@ -257,7 +257,7 @@ async fn an_operator_reset_kills_a_pending_token_and_mails_a_notice() {
     .expect("join")
     .expect("changed");
     assert!(!verify(&app, &token).await);
-    app.state.mailer.outbox_changed();
+    app.state.mail.mailer.outbox_changed();
     let mails = sink.wait_for(2).await;
     assert!(mails[1].contains("password was changed"), "{}", mails[1]);
     app.shutdown().await;

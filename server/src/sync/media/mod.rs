@@ -8,7 +8,7 @@ mod names;
 mod open_dbs;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, PoisonError};
+use std::sync::PoisonError;
 
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
 use tokio::sync::OwnedMutexGuard;
 
-use crate::state::AppState;
+use crate::state::SyncState;
 use crate::store::SyncKeyOwner;
 
 use super::auth::authenticate;
@@ -48,7 +48,7 @@ pub const SCRATCH_FOLDER: &str = "media-incoming";
 
 /// `POST /msync/{method}`.
 pub async fn media_method(
-    State(state): State<Arc<AppState>>,
+    State(state): State<SyncState>,
     UrlPath(method): UrlPath<String>,
     headers: HeaderMap,
     body: Body,
@@ -117,7 +117,7 @@ pub async fn media_method(
 /// running, and that task must still keep the user's other requests, and their leftover
 /// sweeps, out.
 async fn blocking<F>(
-    state: &Arc<AppState>,
+    state: &SyncState,
     serialised: OwnedMutexGuard<()>,
     user_id: i64,
     work: F,
@@ -125,7 +125,7 @@ async fn blocking<F>(
 where
     F: FnOnce(&mut MediaDb) -> Result<Response, SyncError> + Send + 'static,
 {
-    let state = Arc::clone(state);
+    let state = state.clone();
     tokio::task::spawn_blocking(move || {
         let _serialised = serialised;
         let db = state

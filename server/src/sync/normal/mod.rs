@@ -11,7 +11,7 @@ mod note_fields;
 mod session;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use axum::body::Body;
 use axum::http::HeaderMap;
@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::collection::snapshots;
-use crate::state::AppState;
+use crate::state::SyncState;
 
 use super::auth::authenticate;
 use super::error::{OrStatus, SyncError};
@@ -85,7 +85,7 @@ async fn discard(sync: ActiveSync) {
 }
 
 /// Chunks and changes can carry large notes; the collection size cap bounds them.
-fn body_limits(state: &AppState) -> BodyLimits {
+fn body_limits(state: &SyncState) -> BodyLimits {
     let cap = usize::try_from(state.config.max_collection_bytes).unwrap_or(usize::MAX);
     BodyLimits {
         compressed: cap,
@@ -112,7 +112,7 @@ struct SanityRequest {
 type Step = (Response, Option<ActiveSync>);
 
 pub async fn handle(
-    state: &Arc<AppState>,
+    state: &SyncState,
     method: &str,
     headers: &HeaderMap,
     body: Body,
@@ -125,12 +125,12 @@ pub async fn handle(
 
     match method {
         "abort" => {
-            state.normal_syncs.abort(user_id).await;
+            state.sync.normal_syncs.abort(user_id).await;
             return json_response(&Value::Null);
         }
         "start" => {
             // A new start silently aborts the one in progress.
-            state.normal_syncs.abort(user_id).await;
+            state.sync.normal_syncs.abort(user_id).await;
             if session_key.is_empty() {
                 return Err(SyncError::bad_request("missing skey"));
             }
@@ -141,7 +141,7 @@ pub async fn handle(
                     "no collection: a full sync is needed",
                 ));
             }
-            let blocking_state = Arc::clone(state);
+            let blocking_state = state.clone();
             let (response, sync) =
                 tokio::task::spawn_blocking(move || -> Result<Step, SyncError> {
                     let conn = blocking_state
@@ -155,7 +155,7 @@ pub async fn handle(
                 .await
                 .or_internal("sync task failed")??;
             if let Some(sync) = sync {
-                state.normal_syncs.put(user_id, sync);
+                state.sync.normal_syncs.put(user_id, sync);
             }
             tracing::debug!(user = %owner.username, "normal sync started");
             return Ok(response);
@@ -166,16 +166,16 @@ pub async fn handle(
     if session_key.is_empty() {
         return Err(SyncError::bad_request("missing skey"));
     }
-    let Some(sync) = state.normal_syncs.take(user_id) else {
+    let Some(sync) = state.sync.normal_syncs.take(user_id) else {
         return Err(SyncError::conflict("no active sync"));
     };
     if sync.session_key != session_key {
-        state.normal_syncs.put(user_id, sync);
+        state.sync.normal_syncs.put(user_id, sync);
         return Err(SyncError::conflict("active sync with different key"));
     }
 
     let method_name = method.to_owned();
-    let blocking_state = Arc::clone(state);
+    let blocking_state = state.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         step(sync, &method_name, &request.body, |finished| {
             blocking_state.collections.check_in(user_id, finished)
@@ -185,7 +185,7 @@ pub async fn handle(
     .or_internal("sync task failed")?;
     match outcome {
         Ok((response, Some(sync))) => {
-            state.normal_syncs.put(user_id, sync);
+            state.sync.normal_syncs.put(user_id, sync);
             Ok(response)
         }
         Ok((response, None)) => {
@@ -204,11 +204,11 @@ pub async fn handle(
 /// The first sync of a (UTC) day that changed the collection is followed by its daily
 /// snapshot (DESIGN §12), off the request path: the client has its answer already, and
 /// the copy waits for the user's lock like any request.
-fn daily_snapshot_after_sync(state: &Arc<AppState>, user_id: i64) {
+fn daily_snapshot_after_sync(state: &SyncState, user_id: i64) {
     let Some(policy) = state.config.backups else {
         return;
     };
-    let state = Arc::clone(state);
+    let state = state.clone();
     tokio::spawn(async move {
         let data_dir = state.config.data_dir.clone();
         let now = state.clock.now();

@@ -2,8 +2,6 @@
 //! the user's own. Authenticated by the session cookie; a POST must come from this site
 //! (its `Origin` or `Referer`) or carry the session's `X-CSRF-Token`.
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +12,7 @@ use serde_json::{json, Value};
 use crate::collection::queue::{Counts, QueueKind};
 use crate::collection::render::load_and_render;
 use crate::collection::study::{self, AnswerInput, Shown, StudyError, StudyView};
-use crate::state::AppState;
+use crate::state::WebState;
 
 use super::super::api_json::ApiJson;
 use super::super::pages::{json_error, texts};
@@ -47,7 +45,7 @@ pub struct AnswerBody {
 }
 
 /// The signed-in user of an API POST, or the JSON refusal.
-async fn api_user(state: &AppState, headers: &HeaderMap) -> Result<SignedIn, Response> {
+async fn api_user(state: &WebState, headers: &HeaderMap) -> Result<SignedIn, Response> {
     let Some(signed_in) = session::current(state, headers).await else {
         return Err(json_error(
             StatusCode::UNAUTHORIZED,
@@ -99,11 +97,7 @@ fn view_json(view: &StudyView) -> Value {
 
 /// Shows deck `deck_id`'s next card to the user at `now_millis` and remembers it as the
 /// one an answer must be to.
-pub async fn show_next(
-    state: &Arc<AppState>,
-    user_id: i64,
-    deck_id: i64,
-) -> Result<StudyView, Refusal> {
+pub async fn show_next(state: &WebState, user_id: i64, deck_id: i64) -> Result<StudyView, Refusal> {
     let now = state.clock.now_millis();
     let prefer = state.studying.prefer(user_id);
     let view = on_collection(state, user_id, move |conn| {
@@ -121,7 +115,7 @@ pub async fn show_next(
 
 /// Answers the shown card; the one check both the page and the API make.
 pub async fn answer_shown(
-    state: &Arc<AppState>,
+    state: &WebState,
     user_id: i64,
     card_id: i64,
     rating: u8,
@@ -169,7 +163,7 @@ pub async fn answer_shown(
 
 /// The refusal for a card that is not the one shown: 404 when the user's collection has
 /// no such card (unknown, or another user's), 409 otherwise.
-async fn not_shown(state: &Arc<AppState>, user_id: i64, card_id: i64) -> Refusal {
+async fn not_shown(state: &WebState, user_id: i64, card_id: i64) -> Refusal {
     match on_collection(state, user_id, move |conn| {
         study::card_exists(conn, card_id)
     })
@@ -187,7 +181,7 @@ async fn not_shown(state: &Arc<AppState>, user_id: i64, card_id: i64) -> Refusal
 }
 
 /// Takes the user's last answer back.
-pub async fn undo_last(state: &Arc<AppState>, user_id: i64) -> Result<i64, Refusal> {
+pub async fn undo_last(state: &WebState, user_id: i64) -> Result<i64, Refusal> {
     let Some(record) = state.studying.take_last_answer(user_id) else {
         return Err(Refusal::notice(
             StatusCode::CONFLICT,
@@ -215,7 +209,7 @@ pub async fn undo_last(state: &Arc<AppState>, user_id: i64) -> Result<i64, Refus
 
 /// `POST /api/study/next {"deck_id"}`.
 pub async fn next(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<NextBody>,
 ) -> Response {
@@ -232,7 +226,7 @@ pub async fn next(
 /// `POST /api/study/reveal {"card_id", "typed"}`: the answer side, with the typed answer
 /// compared where the card asks for one.
 pub async fn reveal(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RevealBody>,
 ) -> Response {
@@ -248,7 +242,7 @@ pub async fn reveal(
 
 /// The shown card's answer side with `typed` compared.
 pub async fn reveal_shown(
-    state: &Arc<AppState>,
+    state: &WebState,
     user_id: i64,
     card_id: i64,
     typed: String,
@@ -269,7 +263,7 @@ pub async fn reveal_shown(
 
 /// `POST /api/study/answer {"card_id", "rating", "millis_taken"}`.
 pub async fn answer(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<AnswerBody>,
 ) -> Response {
@@ -298,7 +292,7 @@ pub async fn answer(
 }
 
 /// `POST /api/study/undo`: takes the last answer back; its card is what `next` shows.
-pub async fn undo(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub async fn undo(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let signed_in = match api_user(&state, &headers).await {
         Ok(s) => s,
         Err(response) => return response,

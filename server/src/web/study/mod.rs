@@ -12,7 +12,7 @@ use r2d2_sqlite::rusqlite::Connection;
 use crate::collection::file::collection_path;
 use crate::collection::scheduler::SchedError;
 use crate::collection::study::StudyError;
-use crate::state::AppState;
+use crate::state::WebState;
 
 use super::i18n::Texts;
 
@@ -120,12 +120,12 @@ fn unsupported_key(what: &str) -> &'static str {
 /// Runs `work` on the user's collection under their lock, on the blocking pool. A user
 /// who has never synced has no collection: 404.
 pub async fn on_collection<R: Send + 'static>(
-    state: &std::sync::Arc<AppState>,
+    state: &WebState,
     user_id: i64,
     work: impl FnOnce(&Connection) -> Result<R, StudyError> + Send + 'static,
 ) -> Result<R, Refusal> {
     let guard = state.user_locks.lock(user_id).await;
-    let worker = std::sync::Arc::clone(state);
+    let worker = state.clone();
     let done = tokio::task::spawn_blocking(move || {
         // The lock moves into the task: a request dropped early cannot release it while
         // the work still runs.

@@ -5,8 +5,6 @@
 //! script adds the keyboard (space or enter to reveal, 1-4 to answer, u or Ctrl+Z to
 //! undo), reads the type-in box out of the card's frame and opens hints.
 
-use std::sync::Arc;
-
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -15,7 +13,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use crate::collection::queue::QueueKind;
-use crate::state::AppState;
+use crate::state::WebState;
 
 use super::super::errors::{error_page, Reason};
 use super::super::frame::{Frame, Section};
@@ -91,7 +89,7 @@ fn refusal_page(headers: &HeaderMap, refusal: Refusal) -> Response {
 }
 
 async fn signed_in_or_login(
-    state: &AppState,
+    state: &WebState,
     headers: &HeaderMap,
     deck_id: i64,
 ) -> Result<SignedIn, Response> {
@@ -104,7 +102,7 @@ async fn signed_in_or_login(
 
 /// `GET /study/{deck}`.
 pub async fn page(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     Path(deck_id): Path<i64>,
     Query(query): Query<StudyQuery>,
@@ -199,7 +197,7 @@ pub struct CsrfForm {
 }
 
 async fn checked_form_user(
-    state: &AppState,
+    state: &WebState,
     headers: &HeaderMap,
     deck_id: i64,
     csrf: &str,
@@ -221,7 +219,7 @@ fn back_to_deck(deck_id: i64, notice: Option<&str>) -> Response {
 
 /// `POST /study/{deck}/answer`.
 pub async fn answer(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     Path(deck_id): Path<i64>,
     Form(form): Form<AnswerForm>,
@@ -244,7 +242,7 @@ pub async fn answer(
 
 /// `POST /study/{deck}/undo`.
 pub async fn undo(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     Path(deck_id): Path<i64>,
     Form(form): Form<CsrfForm>,
