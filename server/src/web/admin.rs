@@ -258,6 +258,21 @@ pub async fn submit(
                 Err(errors) => return refused(errors).await,
             };
             let keep_password = settings.password.is_none();
+            // SECURITY: an empty password keeps the saved one only for the server and
+            // username it was saved for; a new host must not receive it.
+            if keep_password {
+                let moved = mail::effective_smtp(&state, &state.mail)
+                    .await
+                    .filter(|saved| saved.password.is_some())
+                    .is_some_and(|saved| {
+                        saved.host != settings.host || saved.username != settings.username
+                    });
+                if moved {
+                    let mut errors = FieldErrors::default();
+                    errors.add("password", t.get("auth.admin.passwordAgain"));
+                    return refused(errors).await;
+                }
+            }
             let saved = state
                 .with_store(move |s| mail::save_smtp(s, Some(&settings), keep_password, &actor))
                 .await;

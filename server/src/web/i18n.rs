@@ -178,6 +178,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("auth.admin.portInvalid", "Enter a port from 1 to 65535, or leave it empty for the default.", "Geben Sie einen Port von 1 bis 65535 ein oder lassen Sie das Feld für den Standard leer."),
     ("auth.admin.securityInvalid", "Choose none, starttls or tls.", "Wählen Sie none, starttls oder tls."),
     ("auth.admin.addressInvalid", "Enter the sender's email address, such as noreply@example.com.", "Geben Sie die Absenderadresse ein, zum Beispiel noreply@example.com."),
+    ("auth.admin.passwordAgain", "Enter the password again: the saved one is kept only for the server and username it was saved for.", "Geben Sie das Passwort erneut ein: Das gespeicherte gilt nur für den Server und den Benutzernamen, für die es gespeichert wurde."),
     ("auth.admin.nameInvalid", "The sender name must not contain line breaks or control characters.", "Der Absendername darf keine Zeilenumbrüche oder Steuerzeichen enthalten."),
     ("auth.admin.testWithForm", "The test uses the values in this form, saved or not.", "Der Test verwendet die Werte in diesem Formular, ob gespeichert oder nicht."),
     ("decks.title", "Your decks", "Ihre Stapel"),

@@ -835,3 +835,88 @@ async fn a_test_mail_to_another_host_never_carries_the_stored_smtp_password() {
     assert_eq!(sink.wait_for(1).await.len(), 1);
     app.shutdown().await;
 }
+
+/// The stored SMTP password, as the settings table holds it.
+fn stored_smtp_password(app: &TestApp) -> Option<String> {
+    let rows = app.state.store.settings().expect("settings");
+    rows.into_iter()
+        .find(|row| row.name == "smtp.password")
+        .map(|row| row.value)
+}
+
+#[tokio::test]
+async fn an_empty_password_keeps_the_saved_one_only_for_the_same_server_and_username() {
+    let (app, _sink) = app_with_admin_and_sink().await;
+    let mut admin = Browser::new(&app);
+    admin.sign_in("admin", ADMIN_PASSWORD).await;
+    let page = admin.get("/admin/settings").await;
+    let save = |host: &'static str, username: &'static str, password: &'static str| {
+        [
+            ("action", "save"),
+            ("host", host),
+            ("port", "2525"),
+            ("security", "none"),
+            ("username", username),
+            ("password", password),
+            ("from_name", "Ops"),
+            ("from_address", "ops@example.com"),
+        ]
+    };
+    let first = admin
+        .post_from(
+            &page,
+            "/admin/settings",
+            &save("mail.example.org", "ops", "s3cret"),
+        )
+        .await;
+    assert_eq!(first.status, 303, "{}", first.body);
+    assert_eq!(stored_smtp_password(&app).as_deref(), Some("s3cret"));
+
+    // Same server and username: the empty field keeps it.
+    let kept = admin
+        .post_from(
+            &page,
+            "/admin/settings",
+            &save("mail.example.org", "ops", ""),
+        )
+        .await;
+    assert_eq!(kept.status, 303, "{}", kept.body);
+    assert_eq!(stored_smtp_password(&app).as_deref(), Some("s3cret"));
+
+    // Another host, or another username: refused, and nothing changes.
+    for (host, username) in [
+        ("mail.elsewhere.example", "ops"),
+        ("mail.example.org", "other"),
+    ] {
+        let moved = admin
+            .post_from(&page, "/admin/settings", &save(host, username, ""))
+            .await;
+        assert_eq!(moved.status, 400, "{}", moved.body);
+        assert!(
+            moved.body.contains(
+                "<p class=\"field-error\" id=\"smtp-password-error\">Enter the password again"
+            ),
+            "{}",
+            moved.body
+        );
+        let in_effect = app.state.store.settings().expect("settings");
+        assert!(
+            in_effect
+                .iter()
+                .any(|r| r.name == "smtp.host" && r.value == "mail.example.org"),
+            "the saved host stays"
+        );
+        assert_eq!(stored_smtp_password(&app).as_deref(), Some("s3cret"));
+    }
+
+    // With the password typed again, the new server is saved.
+    let moved = admin
+        .post_from(
+            &page,
+            "/admin/settings",
+            &save("mail.elsewhere.example", "ops", "other-secret"),
+        )
+        .await;
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    assert_eq!(stored_smtp_password(&app).as_deref(), Some("other-secret"));
+}
