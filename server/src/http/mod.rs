@@ -23,7 +23,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .route("/sync/{method}", post(sync::collection_method))
         .route("/msync/{method}", post(sync::media::media_method))
-        .merge(crate::web::router())
+        .merge(crate::web::router(&state))
         .with_state(state)
         .layer(middleware::from_fn_with_state(
             https,

@@ -5,15 +5,17 @@
 //! handler) the same shape, keeping its status and headers (`Allow`, `Retry-After`).
 
 use askama::Template;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::api_json;
-use super::frame::Frame;
+use super::frame::{Frame, Section};
 use super::i18n::Texts;
 use super::pages::{json_error, render, texts};
+use super::session;
+use crate::state::WebState;
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -36,8 +38,8 @@ pub enum Reason {
     Message(&'static str),
 }
 
-/// The styled error page for `status`, in the request's language. (The layers here do
-/// not look the session up, so the frame is the signed-out one.)
+/// The styled error page for `status`, in the request's language, in the signed-out
+/// frame (for a request whose session is not known; the layers here look it up).
 pub fn error_page(t: Texts, status: StatusCode, reason: Reason) -> Response {
     error_page_framed(t, Frame::signed_out(), status, reason)
 }
@@ -106,16 +108,27 @@ fn api_message(status: StatusCode, method: &Method) -> String {
     }
 }
 
-/// Layer of the page routes: an error answer that is not already a page becomes one.
-pub async fn html_errors(request: Request, next: Next) -> Response {
-    let t = texts(request.headers());
+/// Layer of the page routes: an error answer that is not already a page becomes one, in
+/// the frame of the user signed in (if any), so the header still shows their sections
+/// and Sign out.
+pub async fn html_errors(State(state): State<WebState>, request: Request, next: Next) -> Response {
+    let headers = request.headers().clone();
     let response = next.run(request).await;
     if !is_bare_error(&response, "text/html") {
         return response;
     }
     let (parts, _) = response.into_parts();
-    let page = error_page(t, parts.status, Reason::Status);
+    let page = framed_error_page(&state, &headers, parts.status).await;
     keep_headers(&parts.headers, page)
+}
+
+/// The error page for `status` in the frame of the request's session.
+async fn framed_error_page(state: &WebState, headers: &HeaderMap, status: StatusCode) -> Response {
+    let frame = match session::current(state, headers).await {
+        Some(signed_in) => Frame::signed_in(&signed_in, Section::None),
+        None => Frame::signed_out(),
+    };
+    error_page_framed(texts(headers), frame, status, Reason::Status)
 }
 
 /// Layer of the API routes: an error answer that is not already JSON becomes
@@ -133,7 +146,7 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
 
 /// Every path no route matches. The sync protocol's paths keep the bare 404 the Anki
 /// client has always had; `/api/` paths answer JSON; every other path the styled page.
-pub async fn not_found(request: Request) -> Response {
+pub async fn not_found(State(state): State<WebState>, request: Request) -> Response {
     let path = request.uri().path();
     if crate::http::is_sync_path(path) {
         return StatusCode::NOT_FOUND.into_response();
@@ -144,11 +157,7 @@ pub async fn not_found(request: Request) -> Response {
             &api_message(StatusCode::NOT_FOUND, request.method()),
         );
     }
-    error_page(
-        texts(request.headers()),
-        StatusCode::NOT_FOUND,
-        Reason::Status,
-    )
+    framed_error_page(&state, request.headers(), StatusCode::NOT_FOUND).await
 }
 
 /// A 4xx or 5xx whose body is not of the `wanted` type (axum's own answers are empty or

@@ -24,7 +24,7 @@ mod study;
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, FromRef, Request};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -38,7 +38,8 @@ pub(crate) const WEB_BODY_LIMIT: usize = 16 * 1024;
 
 /// The pages and the JSON API. Each group has the layer that gives its error answers its
 /// shape (a styled page, or `{"error"}`); the fallback answers every unmatched path.
-pub fn router() -> Router<Arc<crate::state::AppState>> {
+pub fn router(state: &Arc<crate::state::AppState>) -> Router<Arc<crate::state::AppState>> {
+    let web = crate::state::WebState::from_ref(state);
     let pages = Router::new()
         .route("/", get(login::home))
         .route("/login", get(login::page).post(login::submit))
@@ -56,7 +57,7 @@ pub fn router() -> Router<Arc<crate::state::AppState>> {
         .route("/study/{deck_id}/undo", post(study::page::undo))
         .route("/media/{name}", get(media::serve))
         .route("/static/{*path}", get(assets::serve))
-        .layer(middleware::from_fn(errors::html_errors));
+        .layer(middleware::from_fn_with_state(web, errors::html_errors));
     let api = Router::new()
         .route("/api/login", post(login::api))
         .route("/api/decks", get(decks::api))

@@ -920,3 +920,35 @@ async fn an_empty_password_keeps_the_saved_one_only_for_the_same_server_and_user
     assert_eq!(moved.status, 303, "{}", moved.body);
     assert_eq!(stored_smtp_password(&app).as_deref(), Some("other-secret"));
 }
+
+#[tokio::test]
+async fn error_pages_keep_the_signed_in_header() {
+    let app = app_with_alice().await;
+    let mut browser = Browser::new(&app);
+    let anonymous = browser.get("/no-such-page").await;
+    assert_eq!(anonymous.status, 404);
+    assert!(
+        !anonymous.body.contains("class=\"user-name\""),
+        "signed out"
+    );
+
+    browser.sign_in("alice", ALICE_PASSWORD).await;
+    let wrong_method = {
+        let request = browser.http.delete(app.url("/account"));
+        browser.send(request).await
+    };
+    for (what, page) in [
+        ("unknown page", browser.get("/no-such-page").await),
+        ("missing asset", browser.get("/static/no-such.css").await),
+        ("wrong method", wrong_method),
+        ("study refusal", browser.get("/study/4242").await),
+    ] {
+        assert!(page.status >= 400, "{what}: {}", page.status);
+        assert!(
+            page.body.contains("alice</span>") && page.body.contains("href=\"/decks\""),
+            "{what}: the header is the signed-in one: {}",
+            page.body
+        );
+    }
+    app.shutdown().await;
+}

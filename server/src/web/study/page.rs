@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::collection::queue::QueueKind;
 use crate::state::WebState;
 
-use super::super::errors::{error_page, Reason};
+use super::super::errors::{error_page_framed, Reason};
 use super::super::frame::{Frame, Section};
 use super::super::i18n::Texts;
 use super::super::pages::{forbidden_form, render, texts, Banner};
@@ -78,14 +78,16 @@ fn notice_banner(t: Texts, notice: Option<&str>) -> Option<Banner> {
     }
 }
 
-fn refusal_page(headers: &HeaderMap, refusal: Refusal) -> Response {
+/// The page of a refusal, in the signed-in user's frame.
+fn refusal_page(headers: &HeaderMap, signed_in: &SignedIn, refusal: Refusal) -> Response {
     let t = texts(headers);
     let reason = if refusal.status.is_server_error() {
         Reason::Status
     } else {
         Reason::Message(refusal.key)
     };
-    error_page(t, refusal.status, reason)
+    let frame = Frame::signed_in(signed_in, Section::Decks);
+    error_page_framed(t, frame, refusal.status, reason)
 }
 
 async fn signed_in_or_login(
@@ -115,7 +117,7 @@ pub async fn page(
     let t = texts(&headers);
     let view = match show_next(&state, user_id, deck_id).await {
         Ok(view) => view,
-        Err(refusal) => return refusal_page(&headers, refusal),
+        Err(refusal) => return refusal_page(&headers, &signed_in, refusal),
     };
     let mut banner = notice_banner(t, query.notice.as_deref());
     let now = state.clock.now_millis();
@@ -235,7 +237,7 @@ pub async fn answer(
         Ok(_) => back_to_deck(deck_id, None),
         Err(refusal) => match refusal.notice {
             Some(notice) => back_to_deck(deck_id, Some(notice.query())),
-            None => refusal_page(&headers, refusal),
+            None => refusal_page(&headers, &signed_in, refusal),
         },
     }
 }
@@ -255,7 +257,7 @@ pub async fn undo(
         Ok(_) => back_to_deck(deck_id, Some("undone")),
         Err(refusal) => match refusal.notice {
             Some(notice) => back_to_deck(deck_id, Some(notice.query())),
-            None => refusal_page(&headers, refusal),
+            None => refusal_page(&headers, &signed_in, refusal),
         },
     }
 }
