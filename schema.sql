@@ -46,6 +46,14 @@ CREATE TABLE IF NOT EXISTS web_sessions (
 );
 CREATE INDEX IF NOT EXISTS web_sessions_by_user ON web_sessions (user_id);
 
+-- The browser a web session signed in from (its User-Agent, cut to 512 bytes), for the
+-- account page's "Firefox on Linux". A table of its own so that adding it needed no
+-- change to an existing one; gone with its session.
+CREATE TABLE IF NOT EXISTS web_session_browsers (
+    digest TEXT PRIMARY KEY REFERENCES web_sessions (digest) ON DELETE CASCADE,
+    user_agent TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS password_reset_tokens (
     digest TEXT PRIMARY KEY,
     user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,

@@ -310,7 +310,29 @@ fn web_session_from_row(r: &Row) -> Result<WebSessionRow, postgres::Error> {
         created_at: r.try_get(2)?,
         last_seen_at: r.try_get(3)?,
         expires_at: r.try_get(4)?,
+        user_agent: r.try_get(5)?,
     })
+}
+
+/// A web session's row, and its browser's when known.
+fn insert_web_session(tx: &mut Transaction<'_>, w: &WebSessionRow) -> Result<(), StoreError> {
+    tx.execute(
+        &pg(sql::INSERT_WEB_SESSION),
+        &[
+            &w.digest,
+            &w.user_id,
+            &w.created_at,
+            &w.last_seen_at,
+            &w.expires_at,
+        ],
+    )?;
+    if !w.user_agent.is_empty() {
+        tx.execute(
+            &pg(sql::INSERT_WEB_SESSION_BROWSER),
+            &[&w.digest, &w.user_agent],
+        )?;
+    }
+    Ok(())
 }
 
 fn setting_from_row(r: &Row) -> Result<SettingRow, postgres::Error> {
@@ -525,17 +547,7 @@ impl Store for PostgresStore {
     }
 
     fn create_web_session(&self, w: &WebSessionRow) -> Result<(), StoreError> {
-        self.execute(
-            sql::INSERT_WEB_SESSION,
-            &[
-                &w.digest,
-                &w.user_id,
-                &w.created_at,
-                &w.last_seen_at,
-                &w.expires_at,
-            ],
-        )?;
-        Ok(())
+        self.write(|tx| insert_web_session(tx, w))
     }
 
     fn web_session(&self, digest: &str) -> Result<Option<WebSessionRow>, StoreError> {
@@ -725,18 +737,8 @@ impl Store for PostgresStore {
                 insert_sync_key(tx, k)?;
                 progress(1);
             }
-            let session_sql = pg(sql::INSERT_WEB_SESSION);
             for s in &dump.web_sessions {
-                tx.execute(
-                    &session_sql,
-                    &[
-                        &s.digest,
-                        &s.user_id,
-                        &s.created_at,
-                        &s.last_seen_at,
-                        &s.expires_at,
-                    ],
-                )?;
+                insert_web_session(tx, s)?;
                 progress(1);
             }
             let token_sql = pg(sql::INSERT_RESET_TOKEN);

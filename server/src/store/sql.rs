@@ -84,10 +84,13 @@ pub const ALL_USERS: &str = "SELECT id, username, email, password_hash, pbkdf2_h
      credential_generation, is_admin, disabled, created_at, updated_at FROM users ORDER BY id";
 pub const ALL_SYNC_KEYS: &str = "SELECT digest, user_id, created_at, last_used_at, \
      client_version, legacy FROM sync_keys ORDER BY digest";
-pub const ALL_WEB_SESSIONS: &str = "SELECT digest, user_id, created_at, last_seen_at, \
-     expires_at FROM web_sessions ORDER BY digest";
+pub const ALL_WEB_SESSIONS: &str = "SELECT s.digest, s.user_id, s.created_at, s.last_seen_at, \
+     s.expires_at, COALESCE(b.user_agent, '') FROM web_sessions s \
+     LEFT JOIN web_session_browsers b ON b.digest = s.digest ORDER BY s.digest";
 pub const INSERT_WEB_SESSION: &str = "INSERT INTO web_sessions (digest, user_id, created_at, \
      last_seen_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+pub const INSERT_WEB_SESSION_BROWSER: &str =
+    "INSERT INTO web_session_browsers (digest, user_agent) VALUES (?1, ?2)";
 pub const ALL_RESET_TOKENS: &str = "SELECT digest, user_id, created_at, expires_at, used_at \
      FROM password_reset_tokens ORDER BY digest";
 pub const INSERT_RESET_TOKEN: &str = "INSERT INTO password_reset_tokens (digest, user_id, \
@@ -104,7 +107,8 @@ pub const COUNT_ROWS: &str = "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUN
 
 // Web sessions, devices, reset tokens, settings and the mail outbox (the web UI).
 pub const SESSION_WITH_USER: &str = "SELECT s.digest, s.user_id, s.created_at, s.last_seen_at, \
-     s.expires_at FROM web_sessions s JOIN users u ON u.id = s.user_id \
+     s.expires_at, COALESCE(b.user_agent, '') FROM web_sessions s JOIN users u ON u.id = s.user_id \
+     LEFT JOIN web_session_browsers b ON b.digest = s.digest \
      WHERE s.digest = ?1 AND u.disabled = 0";
 pub const TOUCH_WEB_SESSION: &str =
     "UPDATE web_sessions SET last_seen_at = ?2 WHERE digest = ?1 AND last_seen_at < ?2";
@@ -113,8 +117,10 @@ pub const DELETE_USER_WEB_SESSION: &str =
     "DELETE FROM web_sessions WHERE digest = ?1 AND user_id = ?2";
 pub const DELETE_EXPIRED_WEB_SESSIONS: &str =
     "DELETE FROM web_sessions WHERE expires_at <= ?1 OR last_seen_at <= ?2";
-pub const USER_WEB_SESSIONS: &str = "SELECT digest, user_id, created_at, last_seen_at, \
-     expires_at FROM web_sessions WHERE user_id = ?1 ORDER BY last_seen_at DESC";
+pub const USER_WEB_SESSIONS: &str = "SELECT s.digest, s.user_id, s.created_at, \
+     s.last_seen_at, s.expires_at, COALESCE(b.user_agent, '') FROM web_sessions s \
+     LEFT JOIN web_session_browsers b ON b.digest = s.digest \
+     WHERE s.user_id = ?1 ORDER BY s.last_seen_at DESC";
 pub const USER_SYNC_KEYS: &str = "SELECT digest, user_id, created_at, last_used_at, \
      client_version, legacy FROM sync_keys WHERE user_id = ?1 ORDER BY last_used_at DESC";
 pub const DELETE_USER_SYNC_KEY: &str = "DELETE FROM sync_keys WHERE digest = ?1 AND user_id = ?2";

@@ -261,7 +261,29 @@ fn web_session_from_row(r: &Row<'_>) -> rusqlite::Result<WebSessionRow> {
         created_at: r.get(2)?,
         last_seen_at: r.get(3)?,
         expires_at: r.get(4)?,
+        user_agent: r.get(5)?,
     })
+}
+
+/// A web session's row, and its browser's when known.
+fn insert_web_session(tx: &Transaction<'_>, w: &WebSessionRow) -> Result<(), StoreError> {
+    tx.execute(
+        sql::INSERT_WEB_SESSION,
+        params![
+            w.digest,
+            w.user_id,
+            w.created_at,
+            w.last_seen_at,
+            w.expires_at
+        ],
+    )?;
+    if !w.user_agent.is_empty() {
+        tx.execute(
+            sql::INSERT_WEB_SESSION_BROWSER,
+            params![w.digest, w.user_agent],
+        )?;
+    }
+    Ok(())
 }
 
 fn setting_from_row(r: &Row<'_>) -> rusqlite::Result<SettingRow> {
@@ -471,17 +493,7 @@ impl Store for SqliteStore {
     }
 
     fn create_web_session(&self, w: &WebSessionRow) -> Result<(), StoreError> {
-        self.execute(
-            sql::INSERT_WEB_SESSION,
-            params![
-                w.digest,
-                w.user_id,
-                w.created_at,
-                w.last_seen_at,
-                w.expires_at
-            ],
-        )?;
-        Ok(())
+        self.write(|tx| insert_web_session(tx, w))
     }
 
     fn web_session(&self, digest: &str) -> Result<Option<WebSessionRow>, StoreError> {
@@ -657,16 +669,7 @@ impl Store for SqliteStore {
                 progress(1);
             }
             for s in &dump.web_sessions {
-                tx.execute(
-                    sql::INSERT_WEB_SESSION,
-                    params![
-                        s.digest,
-                        s.user_id,
-                        s.created_at,
-                        s.last_seen_at,
-                        s.expires_at
-                    ],
-                )?;
+                insert_web_session(tx, s)?;
                 progress(1);
             }
             for t in &dump.reset_tokens {

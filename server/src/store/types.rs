@@ -134,6 +134,8 @@ pub struct WebSessionRow {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// The browser's User-Agent at sign-in (at most 512 bytes); empty when unknown.
+    pub user_agent: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use crate::accounts::{self, Actor};
 use crate::login_gate::{self, LoginCheck, LoginPath};
 use crate::state::WebState;
 
-use super::devices::{device_label, when};
+use super::devices::{browser_label, device_label, when};
 use super::flash::{self, Notice};
 use super::frame::{Frame, Section};
 use super::i18n::Texts;
@@ -36,6 +36,8 @@ pub struct Device {
 
 pub struct SessionItem {
     pub id: String,
+    /// "Firefox on Linux".
+    pub browser: String,
     pub signed_in_at: String,
     pub last_active: String,
     pub current: bool,
@@ -101,6 +103,7 @@ async fn render_page(
             .into_iter()
             .map(|w| SessionItem {
                 current: w.digest == signed_in.session_digest,
+                browser: browser_label(t, &w.user_agent),
                 signed_in_at: when(w.created_at),
                 last_active: when(w.last_seen_at),
                 id: w.digest,

@@ -1,5 +1,6 @@
 //! What the account page says about a device or a session, in words a person reads: a
-//! device's app, version and system from the version string Anki sends, and dates.
+//! device's app, version and system from the version string Anki sends, a browser's name
+//! and system from its User-Agent, and dates.
 
 use super::i18n::Texts;
 
@@ -56,6 +57,60 @@ fn platform_name(platform: &str) -> Option<(&'static str, &'static str)> {
     })
 }
 
+/// A browser session's name from the User-Agent it signed in with: "Firefox on Linux",
+/// "Browser" when nothing is known.
+pub fn browser_label(t: Texts, user_agent: &str) -> String {
+    let browser = browser_name(user_agent);
+    match (browser, system_name(user_agent)) {
+        (Some(browser), Some(os)) => t
+            .get("auth.account.browserOn")
+            .replace("{browser}", browser)
+            .replace("{os}", os),
+        (Some(browser), None) => browser.to_string(),
+        (None, _) => t.get("auth.account.browserSession").to_string(),
+    }
+}
+
+/// The browser of a User-Agent. Order matters: Edge, Opera and Samsung Internet also say
+/// "Chrome", Chrome also says "Safari".
+fn browser_name(user_agent: &str) -> Option<&'static str> {
+    const BROWSERS: [(&str, &str); 10] = [
+        ("Edg/", "Edge"),
+        ("EdgA/", "Edge"),
+        ("EdgiOS/", "Edge"),
+        ("OPR/", "Opera"),
+        ("SamsungBrowser/", "Samsung Internet"),
+        ("Firefox/", "Firefox"),
+        ("FxiOS/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("CriOS/", "Chrome"),
+        ("Safari/", "Safari"),
+    ];
+    BROWSERS
+        .iter()
+        .find(|(token, _)| user_agent.contains(token))
+        .map(|(_, name)| *name)
+}
+
+/// The operating system of a User-Agent. iPhones and iPads also say "Mac OS X", Android
+/// also says "Linux".
+fn system_name(user_agent: &str) -> Option<&'static str> {
+    const SYSTEMS: [(&str, &str); 8] = [
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Android", "Android"),
+        ("CrOS", "ChromeOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Macintosh", "macOS"),
+        ("Linux", "Linux"),
+    ];
+    SYSTEMS
+        .iter()
+        .find(|(token, _)| user_agent.contains(token))
+        .map(|(_, name)| *name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +150,53 @@ mod tests {
     fn dates_are_utc_minutes() {
         assert_eq!(when(0), "1970-01-01 00:00 UTC");
         assert_eq!(when(1_796_148_614), "2026-12-01 18:10 UTC");
+    }
+
+    #[test]
+    fn user_agents_read_as_browser_and_system() {
+        let en = Texts { lang: Lang::En };
+        for (agent, label) in [
+            (
+                "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+                "Firefox on Linux",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                 Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+                "Edge on Windows",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 \
+                 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+                "Safari on iOS",
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) \
+                 Chrome/131.0.0.0 Mobile Safari/537.36",
+                "Chrome on Android",
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7) AppleWebKit/605.1.15 (KHTML, like \
+                 Gecko) Version/18.1 Safari/605.1.15",
+                "Safari on macOS",
+            ),
+            (
+                "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) \
+                 Chrome/131.0.0.0 Safari/537.36",
+                "Chrome on ChromeOS",
+            ),
+            ("curl/8.5.0", "Browser"),
+            ("", "Browser"),
+        ] {
+            assert_eq!(browser_label(en, agent), label, "{agent}");
+        }
+        let de = Texts { lang: Lang::De };
+        assert_eq!(
+            browser_label(
+                de,
+                "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+            ),
+            "Firefox auf Linux"
+        );
     }
 }

@@ -163,6 +163,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("auth.account.signOutOthersHint", "Signs out every other browser and every Anki device of this account. Devices have to sign in again to sync.", "Meldet alle anderen Browser und alle Anki-Geräte dieses Kontos ab. Geräte müssen sich zum Synchronisieren erneut anmelden."),
     ("auth.account.notFound", "That device or browser was already signed out.", "Dieses Gerät oder dieser Browser war bereits abgemeldet."),
     ("auth.account.deviceOn", "{app} {version} on {os}", "{app} {version} auf {os}"),
+    ("auth.account.browserOn", "{browser} on {os}", "{browser} auf {os}"),
     ("auth.account.firstSeen", "first seen", "zuerst gesehen"),
     ("auth.account.lastSynced", "last synced", "zuletzt synchronisiert"),
     ("auth.account.browserSession", "Browser", "Browser"),

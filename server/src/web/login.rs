@@ -125,6 +125,7 @@ async fn attempt(
     address: IpAddr,
     login: &str,
     password: SecretString,
+    user_agent: String,
 ) -> Result<Outcome, Response> {
     let user = match login_gate::check(state, LoginPath::Web, address, login, password).await {
         LoginCheck::Verified(user) => user,
@@ -138,7 +139,7 @@ async fn attempt(
         LoginCheck::Busy => return Ok(Outcome::Busy),
         LoginCheck::Failed => return Err(StatusCode::SERVICE_UNAVAILABLE.into_response()),
     };
-    let secret = session::start(state, user.id)
+    let secret = session::start(state, user.id, user_agent)
         .await
         .map_err(|_| StatusCode::SERVICE_UNAVAILABLE.into_response())?;
     tracing::info!(user = %user.username, user_id = user.id, %address, "web login");
@@ -198,7 +199,8 @@ pub async fn submit(
     let t = texts(&headers);
     let password = SecretString::from(form.password);
     let address = crate::http::client_address(&state.config.trusted_proxies, &peer, &headers);
-    match attempt(&state, address, form.login.trim(), password).await {
+    let agent = session::user_agent(&headers);
+    match attempt(&state, address, form.login.trim(), password, agent).await {
         Err(response) => response,
         Ok(Outcome::SignedIn(_, secret)) => {
             let mut response = Redirect::to(&destination(Some(&form.next))).into_response();
@@ -241,7 +243,8 @@ pub async fn api(
         return cross_origin_refused();
     }
     let address = crate::http::client_address(&state.config.trusted_proxies, &peer, &headers);
-    match attempt(&state, address, body.login.trim(), body.password).await {
+    let agent = session::user_agent(&headers);
+    match attempt(&state, address, body.login.trim(), body.password, agent).await {
         Err(response) => response,
         Ok(Outcome::SignedIn(user, secret)) => {
             let mut response = Json(serde_json::json!({

@@ -89,8 +89,30 @@ pub fn session_csrf(secret: &str) -> String {
     hex::encode(Sha256::digest(format!("csrf:{secret}").as_bytes()))
 }
 
-/// Starts a session: a new id every time (no fixation). Returns the cookie value.
-pub async fn start(state: &WebState, user_id: i64) -> Result<String, crate::state::BlockingError> {
+/// The most of a User-Agent kept with a session.
+const USER_AGENT_BYTES: usize = 512;
+
+/// The request's User-Agent, cut to [`USER_AGENT_BYTES`] on a character boundary (empty
+/// when it has none or it is not text).
+pub fn user_agent(headers: &HeaderMap) -> String {
+    let agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut end = agent.len().min(USER_AGENT_BYTES);
+    while !agent.is_char_boundary(end) {
+        end -= 1;
+    }
+    agent[..end].to_string()
+}
+
+/// Starts a session: a new id every time (no fixation), noting the browser it signed in
+/// with. Returns the cookie value.
+pub async fn start(
+    state: &WebState,
+    user_id: i64,
+    user_agent: String,
+) -> Result<String, crate::state::BlockingError> {
     let secret = random_token();
     let now = state.clock.now();
     let row = WebSessionRow {
@@ -99,6 +121,7 @@ pub async fn start(state: &WebState, user_id: i64) -> Result<String, crate::stat
         created_at: now,
         last_seen_at: now,
         expires_at: now + ABSOLUTE_SECS,
+        user_agent,
     };
     state
         .with_store(move |s| s.create_web_session(&row))

@@ -51,8 +51,14 @@ impl<'a> Browser<'a> {
     }
 
     fn speaking(app: &'a TestApp, lang: &'static str) -> Browser<'a> {
+        Browser::with_agent(app, lang, "flashcard-flow-tests")
+    }
+
+    /// A browser that sends `user_agent` as its User-Agent.
+    fn with_agent(app: &'a TestApp, lang: &'static str, user_agent: &str) -> Browser<'a> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .user_agent(user_agent)
             .build()
             .expect("client");
         Browser {
@@ -836,10 +842,19 @@ async fn a_test_mail_to_another_host_never_carries_the_stored_smtp_password() {
     app.shutdown().await;
 }
 
+/// The saved settings rows (on the blocking pool: the PostgreSQL client blocks).
+async fn saved_settings(app: &TestApp) -> Vec<flashcard_flow_server::store::SettingRow> {
+    app.state
+        .with_store(|s| s.settings())
+        .await
+        .expect("settings")
+}
+
 /// The stored SMTP password, as the settings table holds it.
-fn stored_smtp_password(app: &TestApp) -> Option<String> {
-    let rows = app.state.store.settings().expect("settings");
-    rows.into_iter()
+async fn stored_smtp_password(app: &TestApp) -> Option<String> {
+    saved_settings(app)
+        .await
+        .into_iter()
         .find(|row| row.name == "smtp.password")
         .map(|row| row.value)
 }
@@ -870,7 +885,7 @@ async fn an_empty_password_keeps_the_saved_one_only_for_the_same_server_and_user
         )
         .await;
     assert_eq!(first.status, 303, "{}", first.body);
-    assert_eq!(stored_smtp_password(&app).as_deref(), Some("s3cret"));
+    assert_eq!(stored_smtp_password(&app).await.as_deref(), Some("s3cret"));
 
     // Same server and username: the empty field keeps it.
     let kept = admin
@@ -881,7 +896,7 @@ async fn an_empty_password_keeps_the_saved_one_only_for_the_same_server_and_user
         )
         .await;
     assert_eq!(kept.status, 303, "{}", kept.body);
-    assert_eq!(stored_smtp_password(&app).as_deref(), Some("s3cret"));
+    assert_eq!(stored_smtp_password(&app).await.as_deref(), Some("s3cret"));
 
     // Another host, or another username: refused, and nothing changes.
     for (host, username) in [
@@ -899,14 +914,14 @@ async fn an_empty_password_keeps_the_saved_one_only_for_the_same_server_and_user
             "{}",
             moved.body
         );
-        let in_effect = app.state.store.settings().expect("settings");
+        let in_effect = saved_settings(&app).await;
         assert!(
             in_effect
                 .iter()
                 .any(|r| r.name == "smtp.host" && r.value == "mail.example.org"),
             "the saved host stays"
         );
-        assert_eq!(stored_smtp_password(&app).as_deref(), Some("s3cret"));
+        assert_eq!(stored_smtp_password(&app).await.as_deref(), Some("s3cret"));
     }
 
     // With the password typed again, the new server is saved.
@@ -918,7 +933,10 @@ async fn an_empty_password_keeps_the_saved_one_only_for_the_same_server_and_user
         )
         .await;
     assert_eq!(moved.status, 303, "{}", moved.body);
-    assert_eq!(stored_smtp_password(&app).as_deref(), Some("other-secret"));
+    assert_eq!(
+        stored_smtp_password(&app).await.as_deref(),
+        Some("other-secret")
+    );
 }
 
 #[tokio::test]
@@ -950,5 +968,48 @@ async fn error_pages_keep_the_signed_in_header() {
             page.body
         );
     }
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn browser_sessions_are_named_by_the_browser_and_system_they_signed_in_with() {
+    let app = app_with_alice().await;
+    let mut laptop = Browser::with_agent(
+        &app,
+        "en",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    );
+    let mut phone = Browser::with_agent(
+        &app,
+        "de",
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) \
+         Chrome/131.0.0.0 Mobile Safari/537.36",
+    );
+    laptop.sign_in("alice", ALICE_PASSWORD).await;
+    phone.sign_in("alice", ALICE_PASSWORD).await;
+    let page = laptop.get("/account").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("<strong>Firefox on Linux (this browser)</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<strong>Chrome on Android</strong>"),
+        "{}",
+        page.body
+    );
+    let german = phone.get("/account").await;
+    assert!(
+        german.body.contains("<strong>Chrome auf Android ("),
+        "{}",
+        german.body
+    );
+    assert!(
+        german.body.contains("<strong>Firefox auf Linux</strong>"),
+        "{}",
+        german.body
+    );
     app.shutdown().await;
 }
