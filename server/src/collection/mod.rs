@@ -5,6 +5,7 @@
 
 mod config;
 pub mod deck_tree;
+pub mod export;
 pub mod file;
 mod files_meta;
 mod kept_per_user;

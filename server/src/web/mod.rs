@@ -9,6 +9,7 @@ mod assets;
 mod decks;
 mod devices;
 mod errors;
+mod export;
 mod flash;
 mod frame;
 pub mod i18n;
@@ -48,6 +49,7 @@ pub fn router(state: &Arc<crate::state::AppState>) -> Router<Arc<crate::state::A
         .route("/account/password", post(account::change_password))
         .route("/account/revoke", post(account::revoke))
         .route("/account/sign-out-others", post(account::sign_out_others))
+        .route("/account/export", get(export::download))
         .route("/decks", get(decks::page))
         .route("/password-reset", get(reset::page).post(reset::submit))
         .route("/reset-password", get(reset::page).post(reset::submit))
