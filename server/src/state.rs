@@ -228,4 +228,48 @@ impl Core {
         };
         Ok(self.host_keys.evict_user(user_id, keep_from))
     }
+
+    /// The first change of a (UTC) day to a user's collection, by a sync or an answer on
+    /// the web, is followed by its daily snapshot (DESIGN §12), off the request path: the
+    /// client has its answer already, and the copy waits for the user's lock like any
+    /// request.
+    pub fn daily_snapshot_after_change(self: &Arc<Self>, user_id: i64) {
+        use crate::collection::snapshots;
+        let Some(policy) = self.config.backups else {
+            return;
+        };
+        let core = Arc::clone(self);
+        tokio::spawn(async move {
+            let data_dir = core.config.data_dir.clone();
+            let now = core.clock.now();
+            // Most changes of a day come after its snapshot: a look at the folder's names,
+            // on the blocking pool and without the user's lock, settles those.
+            let (dir, at) = (data_dir.clone(), now);
+            let due =
+                tokio::task::spawn_blocking(move || snapshots::daily_due(&dir, user_id, at)).await;
+            if !matches!(due, Ok(Ok(true))) {
+                return;
+            }
+            let serialised = core.user_locks.lock(user_id).await;
+            let taken = tokio::task::spawn_blocking(move || {
+                let _serialised = serialised;
+                // Asked again under the lock: another change's snapshot may have come first.
+                if !snapshots::daily_due(&data_dir, user_id, now)? {
+                    return Ok(None);
+                }
+                let taken = snapshots::take(&data_dir, user_id, snapshots::Reason::Daily, now)?;
+                snapshots::prune(&data_dir, user_id, &policy)?;
+                Ok::<_, snapshots::SnapshotError>(taken)
+            })
+            .await;
+            match taken {
+                Ok(Ok(Some(snapshot))) => {
+                    tracing::info!(user_id, snapshot = %snapshot.id, "daily snapshot taken")
+                }
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => tracing::error!(user_id, error = %e, "daily snapshot failed"),
+                Err(e) => tracing::error!(user_id, error = %e, "daily snapshot task failed"),
+            }
+        });
+    }
 }

@@ -19,7 +19,6 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::collection::snapshots;
 use crate::state::SyncState;
 
 use super::auth::authenticate;
@@ -192,55 +191,13 @@ pub async fn handle(
             if method == "finish" {
                 state.files_meta.forget(user_id);
                 tracing::info!(user = %owner.username, "normal sync finished");
-                daily_snapshot_after_sync(state, user_id);
+                state.core.daily_snapshot_after_change(user_id);
             }
             Ok(response)
         }
         // The ActiveSync was dropped inside the step, rolling the transaction back.
         Err(e) => Err(e),
     }
-}
-
-/// The first sync of a (UTC) day that changed the collection is followed by its daily
-/// snapshot (DESIGN §12), off the request path: the client has its answer already, and
-/// the copy waits for the user's lock like any request.
-fn daily_snapshot_after_sync(state: &SyncState, user_id: i64) {
-    let Some(policy) = state.config.backups else {
-        return;
-    };
-    let state = state.clone();
-    tokio::spawn(async move {
-        let data_dir = state.config.data_dir.clone();
-        let now = state.clock.now();
-        // Most syncs of a day come after its snapshot: a look at the folder's names, on
-        // the blocking pool and without the user's lock, settles those.
-        let (dir, at) = (data_dir.clone(), now);
-        let due =
-            tokio::task::spawn_blocking(move || snapshots::daily_due(&dir, user_id, at)).await;
-        if !matches!(due, Ok(Ok(true))) {
-            return;
-        }
-        let serialised = state.user_locks.lock(user_id).await;
-        let taken = tokio::task::spawn_blocking(move || {
-            let _serialised = serialised;
-            // Asked again under the lock: another sync's snapshot may have come first.
-            if !snapshots::daily_due(&data_dir, user_id, now)? {
-                return Ok(None);
-            }
-            let taken = snapshots::take(&data_dir, user_id, snapshots::Reason::Daily, now)?;
-            snapshots::prune(&data_dir, user_id, &policy)?;
-            Ok::<_, snapshots::SnapshotError>(taken)
-        })
-        .await;
-        match taken {
-            Ok(Ok(Some(snapshot))) => {
-                tracing::info!(user_id, snapshot = %snapshot.id, "daily snapshot taken")
-            }
-            Ok(Ok(None)) => {}
-            Ok(Err(e)) => tracing::error!(user_id, error = %e, "daily snapshot failed"),
-            Err(e) => tracing::error!(user_id, error = %e, "daily snapshot task failed"),
-        }
-    });
 }
 
 /// Runs one stateful step on the blocking pool. On error the sync is dropped here; after
