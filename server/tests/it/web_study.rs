@@ -600,3 +600,48 @@ async fn media_files_are_served_to_their_owner_only() {
     }
     s.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_day_studied_only_on_the_web_gets_its_daily_snapshot() {
+    let s = Studying::start().await;
+    let backups = collection_file::user_dir(s.app.dir.path(), s.user_id).join("backups");
+    let daily = || {
+        std::fs::read_dir(&backups)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with("-daily.json"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    assert_eq!(daily(), 0);
+    let a = &s.answers()[0];
+    assert_eq!(s.next().await["card"]["id"], a["card_id"]);
+    let (status, _) = s
+        .post(
+            "/api/study/answer",
+            json!({"card_id": a["card_id"], "rating": a["rating"], "millis_taken": 1000}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // Taken off the request path: wait for it (bounded), then make sure it is one.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while daily() == 0 {
+        assert!(std::time::Instant::now() < deadline, "no daily snapshot");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    s.at_answer(1);
+    let b = &s.answers()[1];
+    assert_eq!(s.next().await["card"]["id"], b["card_id"]);
+    let (status, _) = s
+        .post(
+            "/api/study/answer",
+            json!({"card_id": b["card_id"], "rating": b["rating"], "millis_taken": 1000}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(daily(), 1, "one daily snapshot a day");
+    s.app.shutdown().await;
+}

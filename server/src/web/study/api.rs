@@ -148,6 +148,8 @@ pub async fn answer_shown(
     match answered {
         Ok(record) => {
             state.studying.answered(user_id, record);
+            // A day studied only on the web gets its daily snapshot too.
+            state.core.daily_snapshot_after_change(user_id);
             Ok(shown.deck_id)
         }
         Err(refusal) => {
