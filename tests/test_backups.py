@@ -104,6 +104,12 @@ def test_an_upload_that_replaces_the_collection_keeps_the_old_one(server, anki):
     assert listed["disk_bytes"]["snapshots"] == sum(
         p.stat().st_size for p in (user_dir(server) / "backups").iterdir())
     assert listed["disk_bytes"]["collection"] > 0
+    # `status` reports the same for each user, and the totals.
+    status = json.loads(adminctl(server.data_dir, "--json", "status").stdout)
+    assert status["disk_bytes"]["users"]["alice"] == listed["disk_bytes"]
+    assert status["disk_bytes"]["total"] == listed["disk_bytes"]  # alice is the only user
+    status_text = adminctl(server.data_dir, "status").stdout
+    assert f"snapshots {listed['disk_bytes']['snapshots']}" in status_text, status_text
     text = adminctl(server.data_dir, "backup", "list", "alice")
     assert replaced[0]["id"] in text.stdout and "replaced" in text.stdout
     unknown = adminctl(server.data_dir, "backup", "list", "nobody")

@@ -12,6 +12,7 @@ use flashcard_flow_server::config::GlobalOptions;
 
 mod backup;
 mod db;
+mod disk;
 mod import;
 mod users;
 
@@ -122,7 +123,23 @@ pub(crate) fn password_source(stdin: bool, generate: bool) -> PasswordSource {
 fn status(global: &GlobalOptions, json: bool) -> Result<u8, AdminError> {
     let mut session = AdminSession::open(global, "adminctl")?;
     let identity = session.store.identity().clone();
-    let users = session.store.list_users()?.len();
+    let listed = session.store.list_users()?;
+    let users = listed.len();
+    let disk: Vec<(String, [u64; 3])> = listed
+        .iter()
+        .map(|u| {
+            (
+                u.username.clone(),
+                disk::user_disk_use(&session.config.data_dir, u.id),
+            )
+        })
+        .collect();
+    let mut totals = [0u64; 3];
+    for (_, sizes) in &disk {
+        for (total, part) in totals.iter_mut().zip(sizes) {
+            *total += part;
+        }
+    }
     let server = session.server_status();
     if json {
         let server_json = match &server {
@@ -140,6 +157,12 @@ fn status(global: &GlobalOptions, json: bool) -> Result<u8, AdminError> {
                 "database": {"engine": identity.engine, "location": identity.location,
                              "instance_id": identity.instance_id},
                 "users": users,
+                "disk_bytes": {
+                    "total": disk::as_json(&totals),
+                    "users": disk.iter()
+                        .map(|(name, sizes)| (name.clone(), disk::as_json(sizes)))
+                        .collect::<serde_json::Map<_, _>>(),
+                },
                 "control_socket": session.config.control_socket.display().to_string(),
                 "server": server_json,
             })
@@ -150,6 +173,18 @@ fn status(global: &GlobalOptions, json: bool) -> Result<u8, AdminError> {
             identity.engine, identity.location, identity.instance_id
         );
         println!("Users:          {users}");
+        let parts = |sizes: &[u64; 3]| {
+            disk::PARTS
+                .iter()
+                .zip(sizes)
+                .map(|(what, bytes)| format!("{what} {bytes}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!("Disk use:       {} (bytes)", parts(&totals));
+        for (name, sizes) in &disk {
+            println!("  {name:<20} {}", parts(sizes));
+        }
         println!(
             "Control socket: {}",
             session.config.control_socket.display()
