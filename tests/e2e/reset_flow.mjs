@@ -151,6 +151,10 @@ try {
   check(await page.getByRole("heading", { name: "Your account" }).isVisible(), "account page");
   await header(page, ["Decks", "Account"], "Account", "alice");
   check(await page.getByText("(this browser)").isVisible(), "this browser marked");
+  // Headless Chromium says "HeadlessChrome/… (X11; Linux x86_64)": the session is named by it.
+  check(await page.getByText("Chrome on Linux (this browser)").isVisible(), "the browser and system of the session");
+  check((await page.getByRole("link", { name: "Download the collection" }).getAttribute("href")) === "/account/export",
+    "the collection download");
   check((await page.locator("#sync-url").textContent()) === `${BASE}/`, "the sync URL");
   check(await page.getByRole("button", { name: "Copy" }).isVisible(), "the copy button (with JS)");
   // The reset signed the Anki device out (it has to sign in again), so no device is listed.
