@@ -78,7 +78,7 @@ def test_the_exported_collection_opens_in_anki_with_everything_the_device_synced
     names = zipfile.ZipFile(package).namelist()
     assert names[:2] == ["meta", "collection.anki21b"] and names[-1] == "media", names
     # Nothing is left behind in the user's folder.
-    assert not list((server.data_dir / "users").glob("*/.export-*")), "scratch files left"
+    assert not list((server.data_dir / "users").glob("*/upload-export-*")), "scratch files left"
 
     # Anki's own importer, as File > Import runs it for a .colpkg.
     target = workdir / "imported"

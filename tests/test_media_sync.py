@@ -86,3 +86,35 @@ def test_media_of_two_users_stays_apart(server, anki):
     b.login("bob", "bob-password-123")
     sync_media(b)
     assert media_files(b) == {}
+
+
+def test_deleted_and_replaced_media_are_kept_in_the_users_trash(server, anki):
+    add_user(server.data_dir, "alice", "alice-password-1")
+    a = anki(server.endpoint)
+    a.login("alice", "alice-password-1")
+    first = {"kept.png": b"\x89PNG" + os.urandom(500), "changed.mp3": b"ID3" + os.urandom(800),
+             "gone.jpg": b"\xff\xd8" + os.urandom(700)}
+    for name, data in first.items():
+        a.col.media.write_data(name, data)
+    sync_media(a)
+
+    # One file deleted on the device, one written anew under the same name.
+    days = {time.strftime("%Y%m%d", time.gmtime())}  # the UTC day of the deletion
+    a.col.media.trash_files(["gone.jpg"])
+    folder = Path(a.col.media.dir())
+    changed = folder / "changed.mp3"
+    changed.write_bytes(b"ID3" + os.urandom(900))
+    # The client rescans a folder whose time moved, and rehashes a file whose time did.
+    later = time.time() + 10
+    os.utime(changed, (later, later))
+    os.utime(folder, (later, later))
+    sync_media(a)
+    days.add(time.strftime("%Y%m%d", time.gmtime()))
+    assert server_media(server) == media_files(a)
+    assert "gone.jpg" not in server_media(server)
+
+    (trash,) = server.data_dir.glob("users/*/media-trash")
+    (day,) = trash.iterdir()
+    assert day.name in days
+    kept = {p.name: p.read_bytes() for p in day.iterdir()}
+    assert kept == {"gone.jpg": first["gone.jpg"], "changed.mp3": first["changed.mp3"]}

@@ -3,10 +3,11 @@
 use std::path::Path;
 
 use flashcard_flow_server::collection::file::{collection_path, media_folder};
+use flashcard_flow_server::collection::media_trash::trash_dir;
 use flashcard_flow_server::collection::snapshots::backups_dir;
 
 /// The parts of a user's files, in the order they are printed.
-pub const PARTS: [&str; 3] = ["collection", "media", "snapshots"];
+pub const PARTS: [&str; 4] = ["collection", "media", "snapshots", "media_trash"];
 
 /// Bytes under `path` (a file, or a folder's files), 0 when it does not exist.
 fn bytes_under(path: &Path) -> u64 {
@@ -20,17 +21,18 @@ fn bytes_under(path: &Path) -> u64 {
 }
 
 /// The bytes of each of [`PARTS`] for one user (the collection with its WAL).
-pub fn user_disk_use(data_dir: &Path, user_id: i64) -> [u64; 3] {
+pub fn user_disk_use(data_dir: &Path, user_id: i64) -> [u64; 4] {
     let collection = collection_path(data_dir, user_id);
     [
         bytes_under(&collection) + bytes_under(&collection.with_extension("anki2-wal")),
         bytes_under(&media_folder(data_dir, user_id)),
         bytes_under(&backups_dir(data_dir, user_id)),
+        bytes_under(&trash_dir(data_dir, user_id)),
     ]
 }
 
-/// `{"collection": n, "media": n, "snapshots": n}`.
-pub fn as_json(sizes: &[u64; 3]) -> serde_json::Value {
+/// `{"collection": n, "media": n, "snapshots": n, "media_trash": n}`.
+pub fn as_json(sizes: &[u64; 4]) -> serde_json::Value {
     PARTS
         .iter()
         .zip(sizes)

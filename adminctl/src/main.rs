@@ -125,7 +125,7 @@ fn status(global: &GlobalOptions, json: bool) -> Result<u8, AdminError> {
     let identity = session.store.identity().clone();
     let listed = session.store.list_users()?;
     let users = listed.len();
-    let disk: Vec<(String, [u64; 3])> = listed
+    let disk: Vec<(String, [u64; 4])> = listed
         .iter()
         .map(|u| {
             (
@@ -134,7 +134,7 @@ fn status(global: &GlobalOptions, json: bool) -> Result<u8, AdminError> {
             )
         })
         .collect();
-    let mut totals = [0u64; 3];
+    let mut totals = [0u64; 4];
     for (_, sizes) in &disk {
         for (total, part) in totals.iter_mut().zip(sizes) {
             *total += part;
@@ -173,7 +173,7 @@ fn status(global: &GlobalOptions, json: bool) -> Result<u8, AdminError> {
             identity.engine, identity.location, identity.instance_id
         );
         println!("Users:          {users}");
-        let parts = |sizes: &[u64; 3]| {
+        let parts = |sizes: &[u64; 4]| {
             disk::PARTS
                 .iter()
                 .zip(sizes)

@@ -20,7 +20,9 @@ use sha1::{Digest, Sha1};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use super::file::{self as collection_file, collection_path, media_folder, user_dir};
+use super::file::{
+    self as collection_file, collection_path, media_folder, user_dir, LEFTOVER_PREFIX,
+};
 
 /// `PackageMetadata { version: LATEST (3) }`.
 const META: [u8; 2] = [0x08, 0x03];
@@ -66,9 +68,10 @@ pub fn write_package(data_dir: &Path, user_id: i64) -> Result<Option<Package>, E
     }
     let dir = user_dir(data_dir, user_id);
     let nonce = hex::encode(rand::random::<[u8; 6]>());
-    let copy = dir.join(format!(".export-{nonce}.anki2.tmp"));
+    // Named as upload leftovers are, so the sweep after a crash removes them too.
+    let copy = dir.join(format!("{LEFTOVER_PREFIX}export-{nonce}.anki2.tmp"));
     let mut package = Package {
-        path: dir.join(format!(".export-{nonce}.colpkg.tmp")),
+        path: dir.join(format!("{LEFTOVER_PREFIX}export-{nonce}.colpkg.tmp")),
         bytes: 0,
         media_files: 0,
     };

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
 use tokio::sync::OwnedMutexGuard;
 
+use crate::collection::media_trash;
 use crate::state::SyncState;
 use crate::store::SyncKeyOwner;
 
@@ -83,8 +84,12 @@ pub async fn media_method(
                 .await
             }
             "uploadChanges" => {
+                let trash = state.config.backups.map(|policy| Trash {
+                    keep_days: media_trash::keep_days(&policy),
+                    now: state.clock.now(),
+                });
                 blocking(&state, serialised, user_id, move |db| {
-                    upload(db, &data_dir, &owner, &request.body)
+                    upload(db, &data_dir, &owner, &request.body, trash)
                 })
                 .await
             }
@@ -178,11 +183,19 @@ fn changes(db: &mut MediaDb, request: &ChangesRequest) -> Result<Response, SyncE
     wrapped(json!(rows))
 }
 
+/// Where an upload puts the files it deletes or replaces (with backups on).
+#[derive(Debug, Clone, Copy)]
+struct Trash {
+    keep_days: i64,
+    now: i64,
+}
+
 fn upload(
     db: &mut MediaDb,
     data_dir: &Path,
     owner: &SyncKeyOwner,
     zip: &[u8],
+    trash: Option<Trash>,
 ) -> Result<Response, SyncError> {
     let changes = archive::read_upload(zip).map_err(|e| SyncError::bad_request(e.to_string()))?;
     let folder = crate::collection::file::media_folder(data_dir, owner.user_id);
@@ -206,8 +219,18 @@ fn upload(
                     // Written aside, then renamed into place: a file is whole or absent.
                     let incoming = scratch.join(hex::encode(rand::random::<[u8; 8]>()));
                     std::fs::write(&incoming, data).or_internal("cannot write media file")?;
-                    std::fs::rename(&incoming, folder.join(&change.fname))
-                        .or_internal("cannot place media file")?;
+                    let target = folder.join(&change.fname);
+                    if let (Some(trash), true) = (trash, target.is_file()) {
+                        media_trash::keep(
+                            data_dir,
+                            owner.user_id,
+                            &change.fname,
+                            &target,
+                            trash.now,
+                        )
+                        .or_internal("cannot keep the replaced media file")?;
+                    }
+                    std::fs::rename(&incoming, &target).or_internal("cannot place media file")?;
                 }
             }
             None => {
@@ -215,14 +238,30 @@ fn upload(
                     .record(&change.fname, None)
                     .or_internal("media record")?
                 {
-                    removed.push(folder.join(&change.fname));
+                    removed.push(&change.fname);
                 }
             }
         }
     }
     batch.commit().or_internal("media commit")?;
-    for path in removed {
-        let _ = std::fs::remove_file(path);
+    for name in removed {
+        let path = folder.join(name);
+        match trash {
+            Some(trash) => {
+                if let Err(e) = media_trash::keep(data_dir, owner.user_id, name, &path, trash.now) {
+                    tracing::warn!(user_id = owner.user_id, error = %e, "deleted media file not kept");
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+            None => {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    if let Some(trash) = trash {
+        if let Err(e) = media_trash::prune(data_dir, owner.user_id, trash.keep_days, trash.now) {
+            tracing::warn!(user_id = owner.user_id, error = %e, "media trash not pruned");
+        }
     }
     let usn = db.last_usn().or_internal("media usn")?;
     wrapped(json!([changes.len(), usn]))
