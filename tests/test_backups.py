@@ -4,6 +4,7 @@ snapshot. Restoring is not built yet; these check what is kept."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import tempfile
@@ -13,7 +14,7 @@ from pathlib import Path
 import zstandard
 
 from conftest import NO_CHANGES, add_user, adminctl
-from test_full_sync import FULL_UPLOAD, add_notes, download, upload
+from test_full_sync import FULL_DOWNLOAD, FULL_UPLOAD, add_notes, download, upload
 
 FULL_SYNC = 2  # "choose a full sync" (the client's required value for a conflict)
 
@@ -164,3 +165,40 @@ def test_a_replaced_collection_is_restored_while_the_server_runs_and_devices_dow
     download(first)
     notes = first.col.db.list("select flds from notes")
     assert len(notes) == 1 and notes[0].startswith("stale"), notes
+
+
+def test_a_restore_brings_back_the_media_its_notes_use_from_the_trash(server, anki):
+    from test_media_sync import media_files, server_media, sync_media
+
+    first = uploaded_device(server, anki, 2)
+    col = first.col
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    col.media.write_data("map of europe.png", picture)
+    note = col.new_note(col.models.by_name("Basic"))
+    note["Front"], note["Back"] = 'where? <img src="map of europe.png">', "here"
+    col.add_note(note, 1)
+    assert first.sync() == NO_CHANGES
+    sync_media(first)
+    out = adminctl(server.data_dir, "backup", "create", "alice", "--json")
+    assert out.returncode == 0, out.stderr
+    (taken,) = [s for s in snapshots(server) if s["reason"] == "manual"]
+
+    # The note and its picture are deleted on the device, and the deletion synced.
+    col.remove_notes([note.id])
+    col.media.trash_files(["map of europe.png"])
+    assert first.sync() == NO_CHANGES
+    sync_media(first)
+    assert "map of europe.png" not in server_media(server)
+
+    out = adminctl(server.data_dir, "backup", "restore", "alice", taken["id"])
+    assert out.returncode == 0, out.stderr
+    assert "map of europe.png" in server_media(server)
+
+    # A device that downloads the restored collection gets the picture with it.
+    fresh = anki(server.endpoint)
+    fresh.login("alice", "alice-password-1")
+    assert fresh.sync() == FULL_DOWNLOAD
+    download(fresh)
+    sync_media(fresh)
+    assert fresh.col.db.scalar("select count() from notes where flds like '%map of europe%'") == 1
+    assert media_files(fresh)["map of europe.png"] == hashlib.sha1(picture).hexdigest()

@@ -231,18 +231,25 @@ impl AdminSession {
             ServerLink::Unreachable(reason) => Err(AdminError::Internal(format!(
                 "a server seems to run but does not answer ({reason}); nothing done"
             ))),
-            ServerLink::NotRunning => snapshots::restore(
-                &self.config.data_dir,
-                user_id,
-                id,
-                crate::clock::now(),
-                || {},
-            )
-            .map(|r| r.kept_as)
-            .map_err(|e| match e {
-                RestoreError::NoSuchSnapshot(_) => AdminError::BadInput(e.to_string()),
-                other => AdminError::Internal(other.to_string()),
-            }),
+            ServerLink::NotRunning => {
+                let data_dir = &self.config.data_dir;
+                let restored =
+                    snapshots::restore(data_dir, user_id, id, crate::clock::now(), || {}).map_err(
+                        |e| match e {
+                            RestoreError::NoSuchSnapshot(_) => AdminError::BadInput(e.to_string()),
+                            other => AdminError::Internal(other.to_string()),
+                        },
+                    )?;
+                // The media the restored notes use, back from the trash.
+                let path = crate::sync::media::media_db_path(data_dir, user_id);
+                crate::sync::media::MediaDb::open(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|mut db| {
+                        crate::sync::media::media_back_from_trash(data_dir, user_id, &mut db)
+                    })
+                    .map_err(AdminError::Internal)?;
+                Ok(restored.kept_as)
+            }
         }
     }
 

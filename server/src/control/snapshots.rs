@@ -74,10 +74,29 @@ pub async fn restore_now(
     let data_dir = state.config.data_dir.clone();
     let now = state.clock.now();
     let id = snapshot_id.to_string();
+    let core = std::sync::Arc::clone(&state.core);
     let restored = tokio::task::spawn_blocking(move || {
         let _serialised = serialised;
         drop(kept);
-        snapshots::restore(&data_dir, user_id, &id, now, || {})
+        let restored = snapshots::restore(&data_dir, user_id, &id, now, || {})?;
+        // The media the restored notes use, back from the trash (a failure here leaves
+        // the restore done: the files stay in the trash for the operator).
+        let media_db = core.media_dbs.get(
+            user_id,
+            &crate::sync::media::media_db_path(&data_dir, user_id),
+        );
+        let back = media_db.and_then(|db| {
+            let mut db = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            crate::sync::media::media_back_from_trash(&data_dir, user_id, &mut db)
+        });
+        match back {
+            Ok(names) if !names.is_empty() => {
+                tracing::info!(user_id, files = names.len(), "media back from the trash")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(user_id, error = %e, "media not brought back"),
+        }
+        Ok::<_, RestoreError>(restored)
     })
     .await;
     state.files_meta.forget(user_id);

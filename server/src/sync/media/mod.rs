@@ -4,6 +4,7 @@
 
 mod archive;
 mod db;
+mod from_trash;
 mod names;
 mod open_dbs;
 
@@ -30,6 +31,7 @@ use super::transport::{bytes_response, json_response, BodyLimits, SyncRequest, S
 use crate::collection::file::user_dir;
 
 pub use db::MediaDb;
+pub use from_trash::bring_back as media_back_from_trash;
 pub use open_dbs::OpenMediaDbs;
 
 /// An upload zip: one file of up to 100 MiB plus the rest of a batch, compressed or not.
