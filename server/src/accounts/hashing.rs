@@ -125,8 +125,13 @@ mod tests {
             .await
             .expect("the hashing thread took the first job");
         // The thread is busy: the queue takes its share, each waiting for its turn ...
+        let (done, finished) = mpsc::channel::<()>();
         for _ in 0..QUEUED_PER_THREAD {
-            assert!(pool.run(|| ()).now_or_never().is_none());
+            let done = done.clone();
+            let queued = pool.run(move || {
+                let _ = done.send(());
+            });
+            assert!(queued.now_or_never().is_none());
         }
         // ... and the next one is refused without waiting.
         assert!(matches!(
@@ -135,6 +140,15 @@ mod tests {
         ));
         release.send(()).expect("the first job is waiting");
         assert!(holder.await.expect("joined").is_ok());
+        // The queued jobs still run, though nobody waits for them any more; once each has
+        // been taken off the queue (it signals as it runs), there is room again.
+        tokio::task::spawn_blocking(move || {
+            for _ in 0..QUEUED_PER_THREAD {
+                finished.recv().expect("a queued job ran");
+            }
+        })
+        .await
+        .expect("joined");
         assert_eq!(pool.run(|| 5).await.ok(), Some(5));
     }
 
