@@ -168,6 +168,18 @@ def test_a_replaced_collection_is_restored_while_the_server_runs_and_devices_dow
 
 
 def test_a_restore_brings_back_the_media_its_notes_use_from_the_trash(server, anki):
+    restore_brings_back_media(server, anki, server_running=True)
+
+
+def test_a_restore_by_adminctl_with_no_server_running_brings_back_the_media_too(
+        server, anki):
+    restore_brings_back_media(server, anki, server_running=False)
+
+
+def restore_brings_back_media(server, anki, server_running: bool) -> None:
+    """A note with a picture, snapshotted, then deleted with its picture and synced; the
+    restore (by the running server, or by adminctl on the files) brings the picture back
+    from the media trash, and a device that downloads the collection gets it."""
     from test_media_sync import media_files, server_media, sync_media
 
     first = uploaded_device(server, anki, 2)
@@ -190,9 +202,13 @@ def test_a_restore_brings_back_the_media_its_notes_use_from_the_trash(server, an
     sync_media(first)
     assert "map of europe.png" not in server_media(server)
 
+    if not server_running:
+        server.stop()
     out = adminctl(server.data_dir, "backup", "restore", "alice", taken["id"])
     assert out.returncode == 0, out.stderr
     assert "map of europe.png" in server_media(server)
+    if not server_running:
+        server.start()
 
     # A device that downloads the restored collection gets the picture with it.
     fresh = anki(server.endpoint)

@@ -26,7 +26,8 @@ const FSRS5_DECAY: f32 = 0.5;
 pub struct FsrsNext {
     /// The crate's memory state and (unrounded) interval for each button.
     pub states: fsrs::NextStates,
-    /// The parameters let a delay under a day stand in for a missing (re)learning step.
+    /// The parameters let a delay under half a day stand in for a missing (re)learning
+    /// step.
     pub allow_short_term: bool,
     /// The collection lets FSRS's short delays replace a last learning step too.
     pub short_term_with_steps: bool,
