@@ -15,7 +15,6 @@ use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use r2d2_sqlite::rusqlite::OpenFlags;
 use sha1::{Digest, Sha1};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
@@ -75,7 +74,8 @@ pub fn write_package(data_dir: &Path, user_id: i64) -> Result<Option<Package>, E
         bytes: 0,
         media_files: 0,
     };
-    let written = copy_collection(&source, &copy)
+    let written = collection_file::consistent_copy(&source, &copy)
+        .map_err(ExportError::from)
         .and_then(|()| write_zip(&copy, &media_folder(data_dir, user_id), &package.path));
     // The uncompressed copy is scratch whatever happened.
     let _ = fs::remove_file(&copy);
@@ -84,12 +84,6 @@ pub fn write_package(data_dir: &Path, user_id: i64) -> Result<Option<Package>, E
         .map_err(io_at(&package.path))?
         .len();
     Ok(Some(package))
-}
-
-fn copy_collection(source: &Path, copy: &Path) -> Result<(), ExportError> {
-    let conn = collection_file::open(source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    conn.execute("VACUUM INTO ?1", [copy.to_string_lossy().as_ref()])?;
-    Ok(())
 }
 
 /// The zip; returns how many media files went in.

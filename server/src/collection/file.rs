@@ -43,6 +43,14 @@ pub fn open(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// A consistent copy of the collection at `source` into the new file `copy`: `VACUUM INTO`
+/// reads it in one read transaction, so a writer meanwhile is wholly in it or not at all.
+pub fn consistent_copy(source: &Path, copy: &Path) -> rusqlite::Result<()> {
+    let conn = open(source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.execute("VACUUM INTO ?1", [copy.to_string_lossy().as_ref()])?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CollectionMeta {
     pub modified_ms: i64,

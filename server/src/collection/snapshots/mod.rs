@@ -157,10 +157,7 @@ fn write_snapshot(
     reason: Reason,
     now: i64,
 ) -> Result<Snapshot, SnapshotError> {
-    // A consistent copy: VACUUM INTO reads the collection in one read transaction.
-    let conn = collection_file::open(source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    conn.execute("VACUUM INTO ?1", [copy.to_string_lossy().as_ref()])?;
-    drop(conn);
+    collection_file::consistent_copy(source, copy)?;
     let (notes, cards, reviews) = check_copy(copy)?;
 
     let id = unused_id(dir, &format!("{}-{}", stamp(now), reason.as_str()));

@@ -60,7 +60,14 @@ impl FsrsNext {
             .filter(|r| *r > 0.0 && *r < 1.0)
             .unwrap_or(options.desired_retention);
         let data = CardData::parse(&card.data);
-        let reviews = history::read_reviews(conn, card.id)?;
+        // The revlog is read only when the card's data lacks what it would tell: most
+        // answered cards carry both their memory state and their last review time.
+        let derives_memory = data.memory_state().is_none() && card.card_type != TYPE_NEW;
+        let reviews = if derives_memory || data.lrt.is_none() {
+            history::read_reviews(conn, card.id)?
+        } else {
+            Vec::new()
+        };
         let memory = match data.memory_state() {
             Some(memory) => Some(memory),
             None if card.card_type == TYPE_NEW => None,
