@@ -23,16 +23,19 @@ pub fn unbury_if_day_rolled_over(
         return Ok(false);
     }
     // The queue a buried card returns to: learning cards whose due is a timestamp go to
-    // intraday learning, those whose due is a day number to interday learning.
+    // intraday learning, those whose due is a day number to interday learning. As in
+    // Anki, the cards are not marked modified (their mtime and usn stay): every device
+    // unburies on its own at its rollover, so the change is not synced. (The mtime
+    // matters beyond sync: it salts the hash that breaks ties in the review order.)
     write.tx.execute(
         "UPDATE cards SET queue = CASE type
            WHEN 0 THEN 0
            WHEN 2 THEN 2
            ELSE CASE WHEN (CASE WHEN odue > 0 THEN odue ELSE due END) > 1000000000
              THEN 1 ELSE 3 END
-         END, mod = ?1, usn = ?2
+         END
          WHERE queue IN (-2, -3)",
-        rusqlite::params![write.now_secs, write.usn],
+        [],
     )?;
     write.set_config("lastUnburied", &today.days_elapsed.to_string())?;
     write.commit()?;
