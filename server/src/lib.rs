@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod backups;
 pub mod clock;
 pub mod collection;
 pub mod config;

@@ -9,6 +9,8 @@ pub mod export;
 pub mod file;
 mod files_meta;
 mod kept_per_user;
+pub mod media_names;
+pub mod media_refs;
 pub mod media_trash;
 mod open;
 pub mod queue;

@@ -7,7 +7,7 @@ use std::io::{Cursor, Read, Write};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
-use super::names;
+use crate::collection::media_names as names;
 
 /// At most this many files per upload, plus `_meta`.
 pub const MAX_FILES: usize = 25;

@@ -5,7 +5,6 @@
 mod archive;
 mod db;
 mod from_trash;
-mod names;
 mod open_dbs;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +19,7 @@ use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
 use tokio::sync::OwnedMutexGuard;
 
+use crate::collection::media_names as names;
 use crate::collection::media_trash;
 use crate::state::SyncState;
 use crate::store::SyncKeyOwner;
