@@ -157,6 +157,26 @@ try {
   const axePage = await loose.newPage();
   await axePage.goto(`${BASE}/study/${DECK}`);
   await review(axePage, "finished", NO_FRAMES);
+
+  // The backups page (the day's snapshot, taken after the first answer) and a restore's
+  // confirmation, on the phone; nothing is restored.
+  await axePage.goto(`${BASE}/account`);
+  await axePage.getByRole("link", { name: "See the backups" }).click();
+  await axePage.waitForURL(/\/account\/backups$/);
+  const restoreLinks = axePage.getByRole("link", { name: "Restore" });
+  for (let i = 0; i < 50 && (await restoreLinks.count()) === 0; i++) {
+    await axePage.waitForTimeout(100);
+    await axePage.reload();
+  }
+  check(await restoreLinks.count() >= 1, "the day's snapshot is listed");
+  check(await axePage.getByText("daily").first().isVisible(), "its reason");
+  await review(axePage, "backups");
+  await restoreLinks.first().click();
+  await axePage.waitForURL(/\/restore$/);
+  check(await axePage.getByRole("button", { name: "Restore this snapshot" }).isVisible(), "the confirmation");
+  await review(axePage, "backup-restore");
+  await axePage.getByRole("link", { name: "Cancel" }).click();
+  await axePage.waitForURL(/\/account\/backups$/);
   results.ok = true;
 } catch (e) {
   failed = e;

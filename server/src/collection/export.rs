@@ -10,6 +10,9 @@
 //! it or not at all; the media folder is read as it is while the export runs. Anki's
 //! own export also puts a placeholder collection for versions before 2.1.50 in the
 //! package; this one does not, and those versions cannot open it.
+//!
+//! A snapshot's package holds the snapshot's collection, the media folder as it is, and
+//! the files of the media trash its notes use that the folder no longer has.
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Write};
@@ -19,9 +22,12 @@ use sha1::{Digest, Sha1};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
+use r2d2_sqlite::rusqlite::OpenFlags;
+
 use super::file::{
     self as collection_file, collection_path, media_folder, user_dir, LEFTOVER_PREFIX,
 };
+use super::{media_refs, media_trash, snapshots};
 
 /// `PackageMetadata { version: LATEST (3) }`.
 const META: [u8; 2] = [0x08, 0x03];
@@ -35,6 +41,8 @@ pub enum ExportError {
     Sqlite(#[from] r2d2_sqlite::rusqlite::Error),
     #[error("writing the package: {0}")]
     Zip(#[from] zip::result::ZipError),
+    #[error("reading the snapshot: {0}")]
+    Snapshot(String),
 }
 
 fn io_at(path: &Path) -> impl Fn(io::Error) -> ExportError + '_ {
@@ -58,13 +66,30 @@ impl Drop for Package {
     }
 }
 
-/// Writes the user's collection and media as a `.colpkg`; `None` when the user has no
-/// collection. Blocking.
-pub fn write_package(data_dir: &Path, user_id: i64) -> Result<Option<Package>, ExportError> {
-    let source = collection_path(data_dir, user_id);
-    if !source.exists() {
-        return Ok(None);
-    }
+/// What a package holds: the collection as it is now, or one of the user's snapshots.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    Current,
+    /// A snapshot by id, with the media folder as it is now and, from the media trash,
+    /// the files its notes use that the folder no longer has.
+    Snapshot(&'a str),
+}
+
+/// Writes the user's collection (or a snapshot of it) and media as a `.colpkg`; `None`
+/// when the user has no collection, or no snapshot of that id. Blocking.
+pub fn write_package(
+    data_dir: &Path,
+    user_id: i64,
+    source: Source,
+) -> Result<Option<Package>, ExportError> {
+    let snapshot = match source {
+        Source::Current if !collection_path(data_dir, user_id).exists() => return Ok(None),
+        Source::Current => None,
+        Source::Snapshot(id) => match snapshots::data_file(data_dir, user_id, id) {
+            Some(data) => Some(data),
+            None => return Ok(None),
+        },
+    };
     let dir = user_dir(data_dir, user_id);
     let nonce = hex::encode(rand::random::<[u8; 6]>());
     // Named as upload leftovers are, so the sweep after a crash removes them too.
@@ -74,9 +99,16 @@ pub fn write_package(data_dir: &Path, user_id: i64) -> Result<Option<Package>, E
         bytes: 0,
         media_files: 0,
     };
-    let written = collection_file::consistent_copy(&source, &copy)
-        .map_err(ExportError::from)
-        .and_then(|()| write_zip(&copy, &media_folder(data_dir, user_id), &package.path));
+    let folder = media_folder(data_dir, user_id);
+    let written = match snapshot {
+        None => collection_file::consistent_copy(&collection_path(data_dir, user_id), &copy)
+            .map_err(ExportError::from)
+            .and_then(|()| write_zip(&copy, &folder, &[], &package.path)),
+        Some(data) => snapshots::decompress(&data, &copy)
+            .map_err(|e| ExportError::Snapshot(e.to_string()))
+            .and_then(|()| from_trash(data_dir, user_id, &copy, &folder))
+            .and_then(|extra| write_zip(&copy, &folder, &extra, &package.path)),
+    };
     // The uncompressed copy is scratch whatever happened.
     let _ = fs::remove_file(&copy);
     package.media_files = written?;
@@ -86,8 +118,30 @@ pub fn write_package(data_dir: &Path, user_id: i64) -> Result<Option<Package>, E
     Ok(Some(package))
 }
 
+/// The media trash's copies of the files the collection at `copy` uses that `folder`
+/// lacks, by name.
+fn from_trash(
+    data_dir: &Path,
+    user_id: i64,
+    copy: &Path,
+    folder: &Path,
+) -> Result<Vec<(String, PathBuf)>, ExportError> {
+    let conn = collection_file::open(copy, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let used = media_refs::referenced_by_notes(&conn)?;
+    Ok(used
+        .into_iter()
+        .filter(|name| !folder.join(name).exists())
+        .filter_map(|name| media_trash::find(data_dir, user_id, &name).map(|kept| (name, kept)))
+        .collect())
+}
+
 /// The zip; returns how many media files went in.
-fn write_zip(collection: &Path, media: &Path, out: &Path) -> Result<usize, ExportError> {
+fn write_zip(
+    collection: &Path,
+    media: &Path,
+    extra: &[(String, PathBuf)],
+    out: &Path,
+) -> Result<usize, ExportError> {
     let file = File::create(out).map_err(io_at(out))?;
     let mut zip = ZipWriter::new(BufWriter::new(file));
     let stored = SimpleFileOptions::default()
@@ -99,7 +153,9 @@ fn write_zip(collection: &Path, media: &Path, out: &Path) -> Result<usize, Expor
     compress_file(collection, &mut zip)?;
 
     let mut entries = Vec::new();
-    for (name, path) in media_files(media)? {
+    let mut files = media_files(media)?;
+    files.extend_from_slice(extra);
+    for (name, path) in files {
         // A file removed by a media sync since the folder was listed is left out.
         let Ok(data) = fs::read(&path) else { continue };
         zip.start_file(entries.len().to_string(), stored)?;
@@ -229,7 +285,12 @@ mod tests {
     #[test]
     fn a_user_without_a_collection_has_nothing_to_export() {
         let dir = tempfile::tempdir().expect("tempdir");
-        assert!(write_package(dir.path(), 7).expect("export").is_none());
+        assert!(write_package(dir.path(), 7, Source::Current)
+            .expect("export")
+            .is_none());
+        assert!(write_package(dir.path(), 7, Source::Snapshot("../x"))
+            .expect("export")
+            .is_none());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! change touches four tables) are one transaction inside the implementation, so no caller
 //! can leave the database half-written.
 
+pub mod backup;
 mod postgres;
 mod schema;
 mod sql;

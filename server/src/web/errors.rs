@@ -66,6 +66,7 @@ fn page_text_keys(status: StatusCode, reason: Reason) -> (&'static str, &'static
         Reason::Status => match status {
             StatusCode::FORBIDDEN => ("common.forbidden.title", "common.forbidden.text"),
             StatusCode::NOT_FOUND => ("common.notFound.title", "common.notFound.text"),
+            StatusCode::CONFLICT => ("common.conflict.title", "common.badRequest.text"),
             StatusCode::METHOD_NOT_ALLOWED => (
                 "common.methodNotAllowed.title",
                 "common.methodNotAllowed.text",

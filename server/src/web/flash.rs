@@ -37,6 +37,8 @@ pub enum Notice {
     SettingsSaved,
     SettingsCleared,
     ResetRequested,
+    /// Argument: when the snapshot was taken.
+    Restored,
 }
 
 /// Code in the cookie, text key, banner kind.
@@ -101,6 +103,7 @@ const NOTICES: &[(Notice, &str, &str, &str)] = &[
         "passwordReset.sent",
         "success",
     ),
+    (Notice::Restored, "restored", "backups.restored", "success"),
 ];
 
 impl Notice {

@@ -1,6 +1,6 @@
 //! The pages' texts in English and German, chosen by `Accept-Language`. Keys are grouped
 //! as the original page grouped them: `passwordReset.*`, `common.*`, `auth.*`; the study
-//! screen's are `study.*`.
+//! screen's are `study.*`, the backups page's `backups.*`.
 
 pub use crate::lang::Lang;
 
@@ -75,6 +75,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("common.forbidden.title", "Access denied", "Zugriff verweigert"),
     ("common.forbidden.text", "You are not allowed to open this page.", "Sie dürfen diese Seite nicht öffnen."),
     ("common.notFound.title", "Page not found", "Seite nicht gefunden"),
+    ("common.conflict.title", "Not possible right now", "Gerade nicht möglich"),
     ("common.notFound.text", "There is no page at this address. Check the link, or begin again from the start page.", "Unter dieser Adresse gibt es keine Seite. Prüfen Sie den Link oder beginnen Sie auf der Startseite."),
     ("common.methodNotAllowed.title", "This action is not available here", "Diese Aktion ist hier nicht möglich"),
     ("common.methodNotAllowed.text", "This page cannot be used this way. Open it from a link or a form on this site.", "Diese Seite kann so nicht verwendet werden. Öffnen Sie sie über einen Link oder ein Formular dieser Website."),
@@ -167,6 +168,39 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("auth.account.exportHint", "A copy of your cards, reviews and media as this server holds them, as a .colpkg file that Anki 2.1.50 or later opens with File > Import.", "Eine Kopie Ihrer Karten, Wiederholungen und Medien, wie dieser Server sie hat, als .colpkg-Datei, die Anki ab 2.1.50 mit Datei > Importieren öffnet."),
     ("auth.account.export", "Download the collection", "Sammlung herunterladen"),
     ("auth.account.exportFailed", "The collection could not be packed. Please try again in a moment.", "Die Sammlung konnte nicht gepackt werden. Bitte versuchen Sie es gleich noch einmal."),
+    ("auth.account.backupsTitle", "Backups", "Sicherungen"),
+    ("auth.account.backupsHint", "Earlier versions of your collection that this server keeps, to download or to put back.", "Frühere Stände Ihrer Sammlung, die dieser Server aufbewahrt, zum Herunterladen oder Zurückholen."),
+    ("auth.account.backups", "See the backups", "Sicherungen ansehen"),
+    ("backups.title", "Backups", "Sicherungen"),
+    ("backups.intro", "This server keeps snapshots of your collection: before an upload from a device replaces it, once a day when it has changed, and before a restore. Download any of them as a file Anki opens with File > Import, or make one your collection again.", "Dieser Server bewahrt Momentaufnahmen Ihrer Sammlung auf: bevor ein Hochladen von einem Gerät sie ersetzt, einmal am Tag, wenn sie sich geändert hat, und vor einer Wiederherstellung. Laden Sie jede davon als Datei herunter, die Anki mit Datei > Importieren öffnet, oder machen Sie sie wieder zu Ihrer Sammlung."),
+    ("backups.downloadCurrent", "Download the current collection", "Aktuelle Sammlung herunterladen"),
+    ("backups.snapshots", "Snapshots, newest first", "Momentaufnahmen, neueste zuerst"),
+    ("backups.none", "There are no snapshots yet. The first is taken at the end of a sync on a day your collection changed, or when a device replaces it.", "Es gibt noch keine Momentaufnahmen. Die erste entsteht nach einer Synchronisierung an einem Tag, an dem sich Ihre Sammlung geändert hat, oder wenn ein Gerät sie ersetzt."),
+    ("backups.notes.one", "1 note", "1 Notiz"),
+    ("backups.notes.other", "{n} notes", "{n} Notizen"),
+    ("backups.cards.one", "1 card", "1 Karte"),
+    ("backups.cards.other", "{n} cards", "{n} Karten"),
+    ("backups.reviews.one", "1 review", "1 Wiederholung"),
+    ("backups.reviews.other", "{n} reviews", "{n} Wiederholungen"),
+    ("backups.reason.replaced", "before an upload from a device replaced it", "bevor ein Hochladen von einem Gerät sie ersetzte"),
+    ("backups.reason.daily", "daily", "täglich"),
+    ("backups.reason.manual", "taken by the operator", "vom Betreiber angelegt"),
+    ("backups.reason.beforeRestore", "before a restore", "vor einer Wiederherstellung"),
+    ("backups.download", "Download", "Herunterladen"),
+    ("backups.restore", "Restore", "Wiederherstellen"),
+    ("backups.backToAccount", "Back to the account", "Zurück zum Konto"),
+    ("backups.confirmTitle", "Restore the snapshot of {date}?", "Momentaufnahme vom {date} wiederherstellen?"),
+    ("backups.confirmWhat", "Your collection on this server becomes the one of {date} ({reason}): {contents}. What it holds now is kept as a snapshot first.", "Ihre Sammlung auf diesem Server wird zu der vom {date} ({reason}): {contents}. Ihr jetziger Stand wird vorher als Momentaufnahme aufbewahrt."),
+    ("backups.devicesTitle", "What your devices do then", "Was Ihre Geräte dann tun"),
+    ("backups.confirmDevices", "At its next sync, each device says the collection was changed and asks you to choose between uploading and downloading. Choose Download (\"Download from AnkiWeb\") on every device to get the restored collection; what a device studied since its last sync is then lost on it. Choosing Upload replaces the restored collection with that device's copy.", "Bei seiner nächsten Synchronisierung meldet jedes Gerät, dass die Sammlung geändert wurde, und lässt Sie zwischen Hochladen und Herunterladen wählen. Wählen Sie auf jedem Gerät Herunterladen (\"Von AnkiWeb herunterladen\"), um die wiederhergestellte Sammlung zu erhalten; was ein Gerät seit seiner letzten Synchronisierung gelernt hat, geht dabei auf ihm verloren. Hochladen ersetzt die wiederhergestellte Sammlung durch die Kopie dieses Geräts."),
+    ("backups.confirmUndo", "To go back, restore the snapshot taken before this restore, the same way.", "Um zurückzukehren, stellen Sie auf dieselbe Weise die Momentaufnahme wieder her, die vor dieser Wiederherstellung angelegt wurde."),
+    ("backups.confirm", "Restore this snapshot", "Diese Momentaufnahme wiederherstellen"),
+    ("backups.cancel", "Cancel", "Abbrechen"),
+    ("backups.restored", "The snapshot of {arg} is your collection now. Choose Download on each device at its next sync.", "Die Momentaufnahme vom {arg} ist jetzt Ihre Sammlung. Wählen Sie bei der nächsten Synchronisierung auf jedem Gerät Herunterladen."),
+    ("backups.noSuchSnapshot", "There is no such snapshot of your collection.", "Diese Momentaufnahme Ihrer Sammlung gibt es nicht."),
+    ("backups.syncOpen", "A device is syncing your collection right now. Try again once that sync has finished.", "Ein Gerät synchronisiert Ihre Sammlung gerade. Versuchen Sie es erneut, wenn diese Synchronisierung beendet ist."),
+    ("backups.restoreFailed", "The snapshot could not be restored; your collection is as it was. Please try again, or ask the server's operator.", "Die Momentaufnahme konnte nicht wiederhergestellt werden; Ihre Sammlung ist unverändert. Bitte versuchen Sie es erneut oder fragen Sie den Betreiber des Servers."),
+    ("backups.listFailed", "The snapshots could not be read. Please try again, or ask the server's operator.", "Die Momentaufnahmen konnten nicht gelesen werden. Bitte versuchen Sie es erneut oder fragen Sie den Betreiber des Servers."),
     ("auth.account.browserOn", "{browser} on {os}", "{browser} auf {os}"),
     ("auth.account.firstSeen", "first seen", "zuerst gesehen"),
     ("auth.account.lastSynced", "last synced", "zuletzt synchronisiert"),
@@ -216,7 +250,8 @@ mod tests {
                     || key.starts_with("passwordReset.")
                     || key.starts_with("study.")
                     || key.starts_with("nav.")
-                    || key.starts_with("decks."),
+                    || key.starts_with("decks.")
+                    || key.starts_with("backups."),
                 "{key}"
             );
         }

@@ -6,6 +6,7 @@ mod account;
 mod admin;
 mod api_json;
 mod assets;
+mod backups;
 mod decks;
 mod devices;
 mod errors;
@@ -50,6 +51,12 @@ pub fn router(state: &Arc<crate::state::AppState>) -> Router<Arc<crate::state::A
         .route("/account/revoke", post(account::revoke))
         .route("/account/sign-out-others", post(account::sign_out_others))
         .route("/account/export", get(export::download))
+        .route("/account/backups", get(backups::page))
+        .route("/account/backups/{id}/download", get(backups::download))
+        .route(
+            "/account/backups/{id}/restore",
+            get(backups::confirm).post(backups::restore),
+        )
         .route("/decks", get(decks::page))
         .route("/password-reset", get(reset::page).post(reset::submit))
         .route("/reset-password", get(reset::page).post(reset::submit))

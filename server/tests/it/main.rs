@@ -10,6 +10,7 @@ mod sync_full;
 mod sync_login;
 mod sync_media;
 mod tcp_options;
+mod web_backups;
 mod web_decks;
 mod web_errors;
 mod web_frame;

@@ -144,8 +144,14 @@ pub fn take(
     let nonce = hex::encode(rand::random::<[u8; 6]>());
     let copy = dir.join(format!("{TEMP_PREFIX}{nonce}.anki2.tmp"));
     let result = write_snapshot(&source, &dir, &copy, &nonce, reason, now);
-    // The uncompressed copy is scratch whatever happened.
+    // The uncompressed copy is scratch whatever happened; after a failure (a full disk,
+    // say) so is every temporary of this snapshot, at once rather than at the next sweep.
     let _ = fs::remove_file(&copy);
+    if result.is_err() {
+        for suffix in [".zst.tmp", ".json.tmp"] {
+            let _ = fs::remove_file(dir.join(format!("{TEMP_PREFIX}{nonce}{suffix}")));
+        }
+    }
     result.map(Some)
 }
 
@@ -175,9 +181,20 @@ fn write_snapshot(
         cards,
         reviews,
     };
+    let described = describe(dir, nonce, &snapshot);
+    if described.is_err() {
+        // A snapshot that is not wholly written goes now, not at the next sweep.
+        let _ = fs::remove_file(dir.join(format!("{id}{META_SUFFIX}")));
+        let _ = fs::remove_file(&data);
+    }
+    described.map(|()| snapshot)
+}
+
+/// Writes the snapshot's description beside its data, which makes it listed.
+fn describe(dir: &Path, nonce: &str, snapshot: &Snapshot) -> Result<(), SnapshotError> {
     let meta_tmp = dir.join(format!("{TEMP_PREFIX}{nonce}.json.tmp"));
-    let meta = dir.join(format!("{id}{META_SUFFIX}"));
-    let json = serde_json::to_vec_pretty(&snapshot).map_err(|e| SnapshotError::Io {
+    let meta = dir.join(format!("{}{META_SUFFIX}", snapshot.id));
+    let json = serde_json::to_vec_pretty(snapshot).map_err(|e| SnapshotError::Io {
         path: meta.clone(),
         source: io::Error::other(e),
     })?;
@@ -185,8 +202,7 @@ fn write_snapshot(
     fs::rename(&meta_tmp, &meta).map_err(io_at(&meta))?;
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(io_at(dir))?;
-    Ok(snapshot)
+        .map_err(io_at(dir))
 }
 
 /// The copy must pass SQLite's check and read as a collection; returns its counts.
