@@ -111,11 +111,16 @@ def start_official(work: Path, users: list[str]) -> Server:
     return server
 
 
-def start_flashcard_flow(work: Path, bin_dir: Path, users: list[str]) -> Server:
+def start_flashcard_flow(work: Path, bin_dir: Path, users: list[str],
+                         name: str = "flashcard-flow", config: str = "") -> Server:
+    """The server on `work/ff`, with `config` (TOML) as its configuration file if given."""
     data = work / "ff"
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("FLASHCARD_FLOW_") and k != "DATABASE_URL"}
     env["FLASHCARD_FLOW_LOG"] = "warn"
+    if config:
+        (work / "ff.toml").write_text(config)
+        env["FLASHCARD_FLOW_CONFIG"] = str(work / "ff.toml")
 
     def add(user: str) -> None:
         subprocess.run([str(bin_dir / "adminctl"), "--data-dir", str(data), "user", "add", user,
@@ -129,7 +134,7 @@ def start_flashcard_flow(work: Path, bin_dir: Path, users: list[str]) -> Server:
     proc = subprocess.Popen([str(bin_dir / "flashcard-flow-server"), "--data-dir", str(data),
                              "--listen", f"127.0.0.1:{port}"], env=env,
                             stdout=subprocess.DEVNULL, stderr=open(work / "ff.log", "wb"))
-    server = Server("flashcard-flow", f"http://127.0.0.1:{port}/", proc)
+    server = Server(name, f"http://127.0.0.1:{port}/", proc)
     wait_healthy(server.endpoint, proc)
     return server
 
