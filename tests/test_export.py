@@ -30,6 +30,16 @@ ROWS = {
 }
 
 
+def import_package(package: Path, target: Path) -> Collection:
+    """A fresh profile's collection made from the `.colpkg` by Anki's own importer, as
+    File > Import runs it."""
+    target.mkdir()
+    RustBackend().import_collection_package(
+        col_path=str(target / "collection.anki2"), backup_path=str(package),
+        media_folder=str(target / "collection.media"), media_db=str(target / "media.db"))
+    return Collection(str(target / "collection.anki2"))
+
+
 def export(web: Web) -> tuple[int, dict, bytes]:
     request = urllib.request.Request(web.endpoint + "account/export",
                                      headers={"cookie": web.cookie})
@@ -80,13 +90,7 @@ def test_the_exported_collection_opens_in_anki_with_everything_the_device_synced
     # Nothing is left behind in the user's folder.
     assert not list((server.data_dir / "users").glob("*/upload-export-*")), "scratch files left"
 
-    # Anki's own importer, as File > Import runs it for a .colpkg.
-    target = workdir / "imported"
-    target.mkdir()
-    RustBackend().import_collection_package(
-        col_path=str(target / "collection.anki2"), backup_path=str(package),
-        media_folder=str(target / "collection.media"), media_db=str(target / "media.db"))
-    imported = Collection(str(target / "collection.anki2"))
+    imported = import_package(package, workdir / "imported")
     try:
         for what, sql in ROWS.items():
             assert imported.db.all(sql) == col.db.all(sql), what

@@ -18,12 +18,11 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from anki._backend import RustBackend
-from anki.collection import Collection
 from anki.scheduler.v3 import CardAnswer
 
 from conftest import NO_CHANGES, add_user
 from test_backups import FULL_SYNC, snapshots, wait_for
+from test_export import import_package
 from test_full_sync import FULL_UPLOAD, add_notes, download, upload
 from test_media_sync import media_files, server_media, sync_media
 from test_web_study import PASSWORD, Web, answer_offline
@@ -120,12 +119,7 @@ def test_the_backups_page_downloads_and_restores_a_replaced_collection(server, a
     package = workdir / "snapshot.colpkg"
     package.write_bytes(body)
     assert zipfile.ZipFile(package).namelist()[:2] == ["meta", "collection.anki21b"]
-    target = workdir / "imported"
-    target.mkdir()
-    RustBackend().import_collection_package(
-        col_path=str(target / "collection.anki2"), backup_path=str(package),
-        media_folder=str(target / "collection.media"), media_db=str(target / "media.db"))
-    imported = Collection(str(target / "collection.anki2"))
+    imported = import_package(package, workdir / "imported")
     try:
         assert (imported.db.all(NOTES), imported.db.all(REVLOG)) == before
         folder = Path(imported.media.dir())

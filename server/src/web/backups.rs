@@ -186,6 +186,18 @@ pub async fn page(State(state): State<WebState>, uri: Uri, headers: HeaderMap) -
     render(&page, StatusCode::OK, cookies)
 }
 
+/// The signed-in user and their snapshot `id`, or the answer that refuses the request.
+async fn signed_in_with(
+    state: &WebState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    id: &str,
+) -> Result<(SignedIn, Snapshot), Response> {
+    let signed_in = session::require(state, headers, uri).await?;
+    let snapshot = find(state, headers, &signed_in, id).await?;
+    Ok((signed_in, snapshot))
+}
+
 /// `GET /account/backups/{id}/download`: the snapshot as a `.colpkg`.
 pub async fn download(
     State(state): State<WebState>,
@@ -193,12 +205,8 @@ pub async fn download(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let signed_in = match session::require(&state, &headers, &uri).await {
-        Ok(signed_in) => signed_in,
-        Err(response) => return response,
-    };
-    let snapshot = match find(&state, &headers, &signed_in, &id).await {
-        Ok(snapshot) => snapshot,
+    let (signed_in, snapshot) = match signed_in_with(&state, &headers, &uri, &id).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     // The id is letters, digits, `-` and `_` only (snapshots::list lists no other).
@@ -220,12 +228,8 @@ pub async fn confirm(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let signed_in = match session::require(&state, &headers, &uri).await {
-        Ok(signed_in) => signed_in,
-        Err(response) => return response,
-    };
-    let snapshot = match find(&state, &headers, &signed_in, &id).await {
-        Ok(snapshot) => snapshot,
+    let (signed_in, snapshot) = match signed_in_with(&state, &headers, &uri, &id).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let t = texts(&headers);

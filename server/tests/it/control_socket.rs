@@ -214,16 +214,10 @@ async fn no_socket_means_no_server() {
 
 #[tokio::test]
 async fn a_restore_is_refused_while_a_normal_sync_is_open_and_done_after_it() {
-    use crate::sync_full::upload;
     let app = spawn_app().await;
     let alice = app.add_user("alice", "alice-password-1").await;
     let key = app.login("alice", "alice-password-1").await;
-    // A collection the real client made (normal sync needs all of Anki's tables).
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/study/session.anki2.zst");
-    let first =
-        zstd::decode_all(std::fs::read(fixture).expect("fixture").as_slice()).expect("zstd");
-    assert_eq!(upload(&app, &key, &first).await.0, 200);
+    crate::sync_full::upload_client_collection(&app, &key).await;
     let mut client = connected(&app).await;
     let id = client.take_snapshot(alice.id).await.expect("snapshot");
     assert!(id.ends_with("-manual"), "{id}");

@@ -59,6 +59,16 @@ async fn upload_raw(app: &TestApp, key: &str, body: Vec<u8>) -> (u16, String) {
     (status, text)
 }
 
+/// Uploads a collection the real client made (a normal sync needs all of Anki's tables):
+/// the study fixture's starting one.
+pub async fn upload_client_collection(app: &TestApp, key: &str) {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/study/session.anki2.zst");
+    let collection =
+        zstd::decode_all(std::fs::read(fixture).expect("fixture").as_slice()).expect("zstd");
+    assert_eq!(upload(app, key, &collection).await.0, 200);
+}
+
 pub async fn upload(app: &TestApp, key: &str, collection: &[u8]) -> (u16, String) {
     upload_raw(app, key, zstd::bulk::compress(collection, 3).expect("zstd")).await
 }

@@ -19,15 +19,10 @@ fn csrf_of(page: &str) -> String {
 
 #[tokio::test]
 async fn a_web_restore_waits_for_an_open_sync_and_needs_the_forms_token() {
-    use crate::sync_full::upload;
     let app = spawn_app().await;
     let alice = app.add_user("alice", "alice-password-1").await;
     let key = app.login("alice", "alice-password-1").await;
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/study/session.anki2.zst");
-    let collection =
-        zstd::decode_all(std::fs::read(fixture).expect("fixture").as_slice()).expect("zstd");
-    assert_eq!(upload(&app, &key, &collection).await.0, 200);
+    crate::sync_full::upload_client_collection(&app, &key).await;
     let data_dir = app.dir.path().to_path_buf();
     let taken = snapshots::take(&data_dir, alice.id, Reason::Manual, 1_800_000_000)
         .expect("snapshot")
