@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import sqlite3
 import subprocess
 import tempfile
@@ -107,11 +108,13 @@ class ServerProcess:
     run_as: list[str] = field(default_factory=list)  # e.g. setpriv prefix
     server_bin: Path = SERVER_BIN
     env_extra: dict = field(default_factory=dict)  # e.g. a time zone of its own
+    https: bool = False  # the listener serves HTTPS (extra_args name the certificate)
     proc: subprocess.Popen | None = None
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+        scheme = "https" if self.https else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/"
 
     @property
     def socket_path(self) -> Path:
@@ -129,7 +132,11 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited {self.proc.returncode}:\n{self.log()}")
             try:
-                with urllib.request.urlopen(self.endpoint + "health", timeout=1) as r:
+                # Start-up is checked without verifying the certificate; the tests of
+                # HTTPS verify it themselves.
+                unverified = ssl._create_unverified_context() if self.https else None
+                with urllib.request.urlopen(self.endpoint + "health", timeout=1,
+                                            context=unverified) as r:
                     if r.status == 200 and self.socket_path.exists():
                         return
             except OSError:

@@ -19,6 +19,8 @@ pub const SYSTEM_CONFIG: &str = "/etc/flashcard-flow/config.toml";
 pub const CONTROL_SOCKET_NAME: &str = "control.sock";
 /// The official server's default cap (3 x MAX_SYNC_PAYLOAD_MEGS).
 pub const DEFAULT_MAX_COLLECTION_MB: u64 = 300;
+/// A year: what browsers' preload lists ask for.
+pub const DEFAULT_HSTS_MAX_AGE_SECS: u64 = 31_536_000;
 
 /// Where the database and the control socket are: the same flags and environment
 /// variables for the server and for adminctl. Its `Debug` hides any password in the URL.
@@ -87,6 +89,23 @@ pub struct ServerOptions {
     /// from a request's Host header [default: http://<listen>]
     #[arg(long, env = "FLASHCARD_FLOW_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+    /// HTTPS: the certificate chain, PEM, leaf first (with --tls-key); re-read on SIGHUP
+    /// and when it changes on disk
+    #[arg(
+        long,
+        env = "FLASHCARD_FLOW_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// HTTPS: the certificate's private key, PEM (with --tls-cert)
+    #[arg(
+        long,
+        env = "FLASHCARD_FLOW_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
     #[command(flatten)]
     pub smtp: SmtpOptions,
 }
@@ -220,6 +239,10 @@ struct ConfigFile {
     reset_requests_per_ip: Option<usize>,
     reset_requests_per_email: Option<usize>,
     trusted_proxies: Option<Vec<std::net::IpAddr>>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    /// `Strict-Transport-Security: max-age` on HTTPS answers; 0 sends none.
+    hsts_max_age_secs: Option<u64>,
     /// Snapshots of the collections (`false`: none, for operators who back up the data
     /// directory at the file-system level).
     backups: Option<bool>,
@@ -299,6 +322,17 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How many snapshots of each collection are kept; `None`: no snapshots are taken.
     pub backups: Option<crate::collection::snapshots::Retention>,
+    /// HTTPS on the main listener; `None`: plain HTTP.
+    pub tls: Option<TlsFiles>,
+    /// `Strict-Transport-Security: max-age` on HTTPS answers (0: none).
+    pub hsts_max_age_secs: u64,
+}
+
+/// The certificate chain and key of the HTTPS listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -347,7 +381,35 @@ impl Config {
             .parse()
             .expect("the default listen address is a valid socket address");
         let listen = server.listen.or(file.listen).unwrap_or(default_listen);
-        let public_url = resolve_public_url(server.public_url.clone().or(file.public_url), listen)?;
+        let tls = match (
+            server.tls_cert.clone().or(file.tls_cert),
+            server.tls_key.clone().or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: absolute(&cert)?,
+                key: absolute(&key)?,
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "tls_cert",
+                    message: "tls_cert and tls_key go together: set both or neither".into(),
+                })
+            }
+        };
+        let public_url = resolve_public_url(
+            server.public_url.clone().or(file.public_url),
+            listen,
+            tls.is_some(),
+        )?;
+        if tls.is_some() && !public_url.starts_with("https://") {
+            return Err(ConfigError::Invalid {
+                name: "public_url",
+                message: format!(
+                    "{public_url:?} must be an https:// URL when the server serves HTTPS"
+                ),
+            });
+        }
         let opts = &server.smtp;
         let smtp = match opts
             .smtp_host
@@ -405,6 +467,8 @@ impl Config {
                     monthly: file.backups_keep_monthly.unwrap_or(default.monthly),
                 }
             }),
+            tls,
+            hsts_max_age_secs: file.hsts_max_age_secs.unwrap_or(DEFAULT_HSTS_MAX_AGE_SECS),
             listen,
             database_url: global
                 .database_url
@@ -467,6 +531,8 @@ impl Config {
             reset_requests_per_email: 3,
             trusted_proxies: Vec::new(),
             backups: Some(crate::collection::snapshots::Retention::default()),
+            tls: None,
+            hsts_max_age_secs: DEFAULT_HSTS_MAX_AGE_SECS,
         }
     }
 
@@ -479,9 +545,11 @@ impl Config {
 fn resolve_public_url(
     configured: Option<String>,
     listen: SocketAddr,
+    https: bool,
 ) -> Result<String, ConfigError> {
     let Some(url) = configured.filter(|u| !u.trim().is_empty()) else {
-        return Ok(format!("http://{listen}"));
+        let scheme = if https { "https" } else { "http" };
+        return Ok(format!("{scheme}://{listen}"));
     };
     let url = url.trim().trim_end_matches('/').to_string();
     let valid = (url.starts_with("http://") || url.starts_with("https://"))

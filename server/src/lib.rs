@@ -29,7 +29,7 @@ pub mod telemetry;
 pub mod test_support;
 pub mod web;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,6 +59,8 @@ pub enum StartError {
     ControlSocket(#[from] control::BindError),
     #[error("startup task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Tls(#[from] http::tls::TlsError),
 }
 
 /// Opens the database and loads the host keys. While the database does not answer (a
@@ -142,7 +144,17 @@ impl Server {
                 "removed leftovers of uploads interrupted by a crash"
             );
         }
+        // A certificate that does not load stops the start: serving plain HTTP where
+        // HTTPS was asked for would send passwords in the clear.
+        let tls = config
+            .tls
+            .as_ref()
+            .map(|files| http::tls::CertStore::open(&files.cert, &files.key))
+            .transpose()?;
         let state = Arc::new(AppState::new(config, store));
+        if let Some(tls) = tls {
+            let _ = state.tls.set(tls);
+        }
         state.host_keys.fill(keys);
         Ok(Server {
             state,
@@ -192,18 +204,43 @@ impl Server {
         let mail_task = tokio::spawn(mail::run_worker(Arc::clone(&state), stop.clone()));
         let trigger = stop.clone();
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        // Replies are streamed in chunks (full downloads, media batches): without
-        // TCP_NODELAY each small write can wait ~40 ms for the client's delayed ACK.
-        let http = http.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-            }
-        });
-        let serve = axum::serve(http, app).with_graceful_shutdown(async move {
+        let shutdown = async move {
             shutdown.await;
             notify::notify_logged("STOPPING=1");
             trigger.cancel();
+        };
+        type Serving = std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>;
+        let tls = state.tls.get().map(|store| {
+            store.watch(stop.clone());
+            store.server_config()
         });
+        let serve: Serving = match tls {
+            Some(Ok(config)) => match http::tls::TlsListener::new(http, config) {
+                // (An empty tap: axum gives connection info to tapped listeners.)
+                Ok(listener) => Box::pin(
+                    axum::serve(listener.tap_io(|_| {}), app)
+                        .with_graceful_shutdown(shutdown)
+                        .into_future(),
+                ),
+                Err(e) => Box::pin(std::future::ready(Err(e))),
+            },
+            Some(Err(e)) => Box::pin(std::future::ready(Err(std::io::Error::other(e)))),
+            None => {
+                // Replies are streamed in chunks (full downloads, media batches): without
+                // TCP_NODELAY each small write can wait ~40 ms for the client's delayed
+                // ACK. (The TLS listener sets it on each connection itself.)
+                let http = http.tap_io(|tcp| {
+                    if let Err(e) = tcp.set_nodelay(true) {
+                        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+                    }
+                });
+                Box::pin(
+                    axum::serve(http, app)
+                        .with_graceful_shutdown(shutdown)
+                        .into_future(),
+                )
+            }
+        };
         let stopped = stop.clone();
         tokio::select! {
             result = serve => {

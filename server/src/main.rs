@@ -53,7 +53,7 @@ fn healthcheck(global: &GlobalOptions, options: &ServerOptions) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match health::check(config.listen) {
+    match health::check(config.listen, config.tls.is_some()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("unhealthy: {e}");
@@ -63,7 +63,7 @@ fn healthcheck(global: &GlobalOptions, options: &ServerOptions) -> ExitCode {
 }
 
 /// SIGHUP re-reads the configuration and applies what can change while running: the
-/// log filter and the SMTP settings. (Everything else needs a restart, and the log says so.)
+/// log filter, the SMTP settings and the TLS certificate files. (Everything else needs a restart, and the log says so.)
 fn spawn_reload_on_sighup(
     global: GlobalOptions,
     options: ServerOptions,
@@ -85,6 +85,11 @@ fn spawn_reload_on_sighup(
                         .write()
                         .unwrap_or_else(std::sync::PoisonError::into_inner) = config.smtp;
                     tracing::info!("configuration reloaded (log filter, SMTP); other settings apply at the next start");
+                    if let Some(tls) = state.tls.get() {
+                        let tls = std::sync::Arc::clone(tls);
+                        let _ =
+                            tokio::task::spawn_blocking(move || tls.reload_logged("SIGHUP")).await;
+                    }
                 }
                 Err(e) => tracing::warn!(error = %e, "SIGHUP: configuration not reloaded"),
             }

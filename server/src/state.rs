@@ -44,6 +44,8 @@ pub struct Core {
     /// The clock of tokens and web sessions (tests move it; see [`crate::clock::Clock`]).
     pub clock: crate::clock::Clock,
     pub started: Instant,
+    /// The HTTPS listener's certificate, when it serves HTTPS (SIGHUP reloads it).
+    pub tls: std::sync::OnceLock<Arc<crate::http::tls::CertStore>>,
     /// Set once an account is known to exist: until then the sign-in page says how to
     /// create the first admin (and asks the database each time; after that, never).
     pub accounts_exist: std::sync::atomic::AtomicBool,
@@ -154,6 +156,7 @@ impl AppState {
             studying: Default::default(),
             started: Instant::now(),
             accounts_exist: Default::default(),
+            tls: Default::default(),
         };
         AppState {
             core: Arc::new(core),

@@ -1,5 +1,7 @@
 //! The HTTP surface: routes, and the layers every request passes through.
 
+pub mod tls;
+
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -18,7 +20,12 @@ use crate::state::AppState;
 use crate::sync;
 
 pub fn router(state: Arc<AppState>) -> Router {
+    // HSTS only where the address is HTTPS (a reverse proxy's or ours), and not at all
+    // with hsts_max_age_secs = 0.
     let https = state.config.public_url.starts_with("https://");
+    let hsts = (https && state.config.hsts_max_age_secs > 0)
+        .then(|| HeaderValue::from_str(&format!("max-age={}", state.config.hsts_max_age_secs)).ok())
+        .flatten();
     Router::new()
         .route("/health", get(health))
         .route("/sync/{method}", post(sync::collection_method))
@@ -26,7 +33,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::web::router(&state))
         .with_state(state)
         .layer(middleware::from_fn_with_state(
-            https,
+            hsts,
             strict_transport_security,
         ))
         .layer(
@@ -58,16 +65,15 @@ pub fn is_sync_path(path: &str) -> bool {
 /// year. No `includeSubDomains`: a self-hoster's other subdomains may well be plain HTTP.
 /// Sent on every answer, sync and health included; over plain HTTP browsers ignore it.
 async fn strict_transport_security(
-    State(https): State<bool>,
+    State(hsts): State<Option<HeaderValue>>,
     request: Request<Body>,
     next: Next,
 ) -> Response {
     let mut response = next.run(request).await;
-    if https {
-        response.headers_mut().insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000"),
-        );
+    if let Some(value) = hsts {
+        response
+            .headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, value);
     }
     response
 }
