@@ -151,15 +151,6 @@ impl CertStore {
         *self.seen.lock().unwrap_or_else(PoisonError::into_inner) != now
     }
 
-    /// The chain in use (for tests and status).
-    pub fn chain(&self) -> Vec<CertificateDer<'static>> {
-        self.current
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .cert
-            .clone()
-    }
-
     /// The rustls configuration of the listener: this store picks the certificate.
     pub fn server_config(self: &Arc<Self>) -> Result<Arc<rustls::ServerConfig>, TlsError> {
         let mut config = rustls::ServerConfig::builder_with_provider(provider())
